@@ -1,0 +1,145 @@
+"""One supervised OS process: its own session, its log file, group stop with escalation."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import signal
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["ManagedProcess", "ProcessUser", "tail", "unprivileged_user"]
+
+
+@dataclass(frozen=True)
+class ProcessUser:
+    """An account to run a server under (when stackrig runs as root)."""
+
+    name: str
+    uid: int
+    gid: int
+
+
+def unprivileged_user() -> ProcessUser | None:
+    """When running as root: the account that servers refusing root run under; else None."""
+    if os.geteuid() != 0:
+        return None
+    for name in (os.environ.get("STACKRIG_SERVICE_USER"), "postgres", "nobody"):
+        if not name:
+            continue
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        return ProcessUser(entry.pw_name, entry.pw_uid, entry.pw_gid)
+    return None
+
+
+def tail(path: Path | None, lines: int = 20, max_bytes: int = 16384) -> str:
+    """The last `lines` lines of a log file ('' when missing)."""
+    if path is None:
+        return ""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - max_bytes))
+            data = f.read()
+    except OSError:
+        return ""
+    text = data.decode("utf-8", errors="replace")
+    return "\n".join(text.splitlines()[-lines:])
+
+
+class ManagedProcess:
+    """A child process in its own session, logging to a file, stopped as a group."""
+
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        cwd: Path,
+        log_path: Path,
+        user: ProcessUser | None = None,
+    ) -> None:
+        self.name = name
+        self.argv = list(argv)
+        self.env = dict(env)
+        self.cwd = cwd
+        self.log_path = log_path
+        self.user = user
+        self.popen: subprocess.Popen[bytes] | None = None
+        self.started_at = 0.0
+
+    @property
+    def pid(self) -> int | None:
+        return self.popen.pid if self.popen else None
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab", buffering=0) as log:
+            if self.user is not None:
+                os.chown(self.log_path, self.user.uid, self.user.gid)
+            self.started_at = time.monotonic()
+            self.popen = subprocess.Popen(
+                self.argv,
+                env=self.env,
+                cwd=self.cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                close_fds=True,
+                user=self.user.uid if self.user else None,
+                group=self.user.gid if self.user else None,
+                extra_groups=[] if self.user else None,
+            )
+
+    def poll(self) -> int | None:
+        return self.popen.poll() if self.popen else None
+
+    def alive(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def signal_group(self, sig: int) -> None:
+        if self.popen is None:
+            return
+        try:
+            os.killpg(self.popen.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def group_alive(self) -> bool:
+        if self.popen is None:
+            return False
+        self.popen.poll()  # reap the leader if it exited
+        try:
+            os.killpg(self.popen.pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return False
+        return True
+
+    def stop(self, timeout: float = 5.0, sig: int = signal.SIGTERM) -> int | None:
+        """SIGTERM the whole group, SIGKILL what is left at the deadline; return the exit code."""
+        if self.popen is None:
+            return None
+        self.signal_group(sig)
+        deadline = time.monotonic() + timeout
+        delay = 0.002
+        while self.group_alive() and time.monotonic() < deadline:
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+        if self.group_alive():
+            self.signal_group(signal.SIGKILL)
+            end = time.monotonic() + 5
+            while self.group_alive() and time.monotonic() < end:
+                time.sleep(0.01)
+        try:
+            return self.popen.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            return None

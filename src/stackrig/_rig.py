@@ -1,0 +1,139 @@
+"""`Rig`: the handle tests use on a running stack — URLs, env, ready clients, logs."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._process import tail
+from ._record import RunRecord, ServiceInfo
+from .errors import StackrigError
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["Rig", "ServiceHandle"]
+
+
+class ServiceHandle:
+    """One service of a running stack: ``rig["db"].url``, ``.port``, ``.env``, ``.logs()``."""
+
+    def __init__(self, info: ServiceInfo) -> None:
+        self.info = info
+
+    name = property(lambda self: self.info.name)
+    kind = property(lambda self: self.info.kind)
+    url = property(lambda self: self.info.url)
+    host = property(lambda self: self.info.host)
+    port = property(lambda self: self.info.port)
+    ports = property(lambda self: list(self.info.ports))
+    pid = property(lambda self: self.info.pid)
+    env = property(lambda self: dict(self.info.exports))
+
+    @property
+    def log_path(self) -> Path:
+        return Path(self.info.log)
+
+    def logs(self, lines: int = 50) -> str:
+        """The last `lines` lines of the service's log."""
+        return tail(self.log_path, lines)
+
+    def __getattr__(self, attr: str) -> str:
+        attrs = self.__dict__.get("info").attributes if "info" in self.__dict__ else {}
+        if attr in attrs:
+            return attrs[attr]
+        raise AttributeError(attr)
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} service {self.name!r} at {self.url or '-'}>"
+
+
+class Rig:
+    """A running stack, as seen from a test or a script."""
+
+    def __init__(self, record: RunRecord) -> None:
+        self.record = record
+        self._services = {s.name: ServiceHandle(s) for s in record.services}
+        self._clients: dict[tuple[str, str], Any] = {}
+
+    @property
+    def run_id(self) -> str:
+        return self.record.run_id
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Every variable the services export (``DATABASE_URL``, ...)."""
+        return dict(self.record.env)
+
+    @property
+    def services(self) -> dict[str, ServiceHandle]:
+        return dict(self._services)
+
+    def __getitem__(self, name: str) -> ServiceHandle:
+        try:
+            return self._services[name]
+        except KeyError:
+            close = difflib.get_close_matches(name, list(self._services), n=1)
+            maybe = f" (did you mean '{close[0]}'?)" if close else ""
+            raise StackrigError(f"no service named '{name}' in this stack{maybe}; services: "
+                                f"{', '.join(self._services)}") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._services
+
+    def _client(self, kind: str, name: str, make: Any) -> Any:
+        key = (kind, name)
+        if key not in self._clients:
+            self._clients[key] = make()
+        return self._clients[key]
+
+    def http(self, name: str, **kwargs: Any) -> httpx.Client:
+        """An httpx client whose base URL is the service's URL (cached per service)."""
+        import httpx
+
+        svc = self[name]
+        if kwargs:
+            return httpx.Client(base_url=svc.url, **kwargs)
+        return self._client("http", name, lambda: httpx.Client(base_url=svc.url, timeout=30))  # type: ignore[no-any-return]
+
+    def sql(self, name: str) -> Any:
+        """A psycopg 3 connection (autocommit) to a postgres service (cached per service)."""
+        svc = self[name]
+        if svc.kind != "postgres":
+            raise StackrigError(f"rig.sql({name!r}): service '{name}' is a {svc.kind} service, not postgres")
+        try:
+            import psycopg
+        except ImportError:
+            raise StackrigError("rig.sql() needs psycopg 3", hint="pip install 'psycopg[binary]'") from None
+
+        def connect() -> Any:
+            return psycopg.connect(svc.url, autocommit=True)
+
+        conn = self._client("sql", name, connect)
+        if conn.closed:
+            conn = self._clients[("sql", name)] = connect()
+        return conn
+
+    def redis(self, name: str) -> Any:
+        """A redis-py client (decode_responses=True) for a redis service (cached per service)."""
+        svc = self[name]
+        if svc.kind != "redis":
+            raise StackrigError(f"rig.redis({name!r}): service '{name}' is a {svc.kind} service, not redis")
+        try:
+            import redis
+        except ImportError:
+            raise StackrigError("rig.redis() needs redis-py", hint="pip install redis") from None
+        return self._client("redis", name, lambda: redis.Redis.from_url(svc.url, decode_responses=True))
+
+    def close(self) -> None:
+        """Close every client handed out."""
+        for client in self._clients.values():
+            try:
+                client.close()
+            except Exception:
+                pass
+        self._clients.clear()
+
+    def __repr__(self) -> str:
+        return f"<Rig {self.run_id}: {', '.join(self._services)}>"

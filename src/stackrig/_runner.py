@@ -1,0 +1,254 @@
+"""Bring a whole stack up and down: ports, parallel start in dependency order, readiness, teardown.
+
+How a service gets from the stack file to a ready process:
+
+1. `load_stack` validated its table into a spec (config layer);
+2. the runner makes a `Service` for it and allocates its port(s) up front, so
+   every `${svc.port}` / `${svc.url}` is known before anything starts;
+3. a thread per service waits for its `depends_on` to be ready, then runs
+   `prepare()` (binary discovery, cached data dirs), `launch()` (a
+   `ManagedProcess` in its own session, registered with the watchdog) and the
+   readiness probe under the service's one deadline (`start_timeout`),
+   failing at once if the process exits;
+4. `after_ready()`; the service is ready and its dependents start.
+
+Any failure cancels the rest and tears down what started, dependents first.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ._paths import data_root, runtime_root
+from ._ports import allocate_port, claim_port
+from ._probes import wait_ready
+from ._process import tail, unprivileged_user
+from ._record import RunRecord, ServiceInfo
+from ._watchdog import Watchdog, sweep_marked
+from .config import StackFile
+from .errors import ReadinessTimeout, ServiceError, ServiceExited, StackrigError
+from .services import SERVICE_TYPES, RunContext, Service
+
+__all__ = ["StackRunner", "ServiceEvent", "new_run_id"]
+
+
+@dataclass(frozen=True)
+class ServiceEvent:
+    """Progress of one service: waiting, starting, ready, failed, skipped, stopping, stopped."""
+
+    service: str
+    state: str
+    elapsed_ms: float = 0.0
+    detail: str = ""
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+
+
+class StackRunner:
+    """Runs one stack once: `up()` then `down()` (also usable as a context manager)."""
+
+    def __init__(self, stack: StackFile, *, on_event: Callable[[ServiceEvent], None] | None = None,
+                 run_id: str | None = None) -> None:
+        self.stack = stack
+        self.run_id = run_id or new_run_id()
+        self.on_event = on_event or (lambda e: None)
+        self.project_dir = stack.root
+        self.run_dir = runtime_root(self.project_dir) / "runs" / self.run_id
+        self.record: RunRecord | None = None
+        self.ctx: RunContext | None = None
+        self.services: dict[str, Service] = {}
+        self._torn_down = False
+
+    @property
+    def state_path(self) -> Path:
+        return self.run_dir / "state.json"
+
+    def _emit(self, name: str, state: str, t0: float | None = None, detail: str = "") -> None:
+        elapsed = (time.monotonic() - t0) * 1000 if t0 is not None else 0.0
+        try:
+            self.on_event(ServiceEvent(name, state, elapsed, detail))
+        except Exception:  # a broken progress display must not break the run
+            pass
+
+    # -- up -------------------------------------------------------------------
+    def up(self) -> RunRecord:
+        t_start = time.monotonic()
+        logs = self.run_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        data = data_root(self.stack.settings.data_dir, self.project_dir) / self.run_id
+        data.mkdir(parents=True, exist_ok=True)
+        user = unprivileged_user() if any(s.kind == "postgres" for s in self.stack.services.values()) else None
+        if user is not None:
+            os.chown(data, user.uid, user.gid)
+            os.chmod(logs, 0o777)
+        self.ctx = ctx = RunContext(self.run_id, self.stack.root, self.stack.path, logs, data,
+                                    Watchdog(self.run_id), user)
+        try:
+            for name, spec in self.stack.services.items():
+                service = SERVICE_TYPES[spec.kind](spec, ctx)
+                self.services[name] = service
+            ctx.services = self.services
+            for service in self.services.values():
+                fixed = service.fixed_port()
+                for _ in range(service.wants_ports()):
+                    service.leases.append(claim_port(fixed, service=service.name) if fixed and not service.leases
+                                          else allocate_port())
+            self._start_all()
+        except BaseException:
+            self.down()
+            raise
+        self.record = self._make_record((time.monotonic() - t_start) * 1000)
+        self.record.save(self.state_path)
+        return self.record
+
+    def _start_all(self) -> None:
+        assert self.ctx is not None
+        ctx = self.ctx
+        ready = {name: threading.Event() for name in self.services}
+        failed: dict[str, BaseException] = {}
+        done = threading.Event()
+
+        def worker(service: Service) -> None:
+            t0 = time.monotonic()
+            try:
+                deps = service.spec.depends_on
+                if deps:
+                    self._emit(service.name, "waiting", t0, ", ".join(deps))
+                for dep in deps:
+                    while not ready[dep].wait(0.05):
+                        if ctx.cancelled.is_set():
+                            self._emit(service.name, "skipped", t0, f"'{dep}' did not start")
+                            return
+                t0 = time.monotonic()
+                deadline = t0 + service.spec.start_timeout
+                self._emit(service.name, "starting", t0)
+                service.prepare(deadline)
+                if ctx.cancelled.is_set():
+                    self._emit(service.name, "skipped", t0)
+                    return
+                service.launch()
+                self._await_ready(service, deadline)
+                service.after_ready(deadline)
+                service.ready_ms = (time.monotonic() - t0) * 1000
+                ready[service.name].set()
+                self._emit(service.name, "ready", t0, service.url)
+            except BaseException as exc:  # noqa: BLE001 - reported to the main thread
+                if not ctx.cancelled.is_set():
+                    failed[service.name] = exc
+                    ctx.cancelled.set()
+                    self._emit(service.name, "failed", t0, str(exc).splitlines()[0])
+                else:
+                    self._emit(service.name, "skipped", t0)
+            finally:
+                if all(e.is_set() for e in ready.values()):
+                    done.set()
+
+        threads = [threading.Thread(target=worker, args=(s,), name=f"stackrig-{s.name}", daemon=True)
+                   for s in self.services.values()]
+        for t in threads:
+            t.start()
+        try:
+            while any(t.is_alive() for t in threads):
+                for t in threads:
+                    t.join(0.05)
+        except BaseException:
+            ctx.cancelled.set()
+            for t in threads:
+                t.join(10)
+            raise
+        if failed:
+            # report the first failure in start order
+            first = next(n for n in self.services if n in failed)
+            raise failed[first]
+
+    def _await_ready(self, service: Service, deadline: float) -> None:
+        assert self.ctx is not None
+        probe = service.probe()
+        if probe is None:
+            return
+        for inst in service.instances:
+            ok, code = wait_ready(probe, inst.target, deadline=deadline, exited=inst.process.poll,
+                                  cancelled=self.ctx.cancelled.is_set)
+            if ok:
+                probe = service.probe()  # fresh state (log offsets) for the next replica
+                continue
+            if self.ctx.cancelled.is_set():
+                raise StackrigError("cancelled")
+            where = f" on {inst.target.host}:{inst.target.port}" if inst.target.port else ""
+            log = inst.process.log_path
+            if code is not None:
+                raise ServiceExited(
+                    f"service '{service.name}' exited with code {code} while starting "
+                    f"(before {probe.describe()}{where})",
+                    service=service.name, returncode=code, log_path=log, log_tail=tail(log),
+                    hint=f"see the log above; the command was: {' '.join(inst.process.argv)}",
+                )
+            raise ReadinessTimeout(
+                f"service '{service.name}' was not ready after {service.spec.start_timeout:g} s: "
+                f"waited for {probe.describe()}{where}; the process is still running (pid {inst.process.pid})",
+                service=service.name, log_path=log, log_tail=tail(log),
+                hint="fix the readiness probe (`ready = ...`) or raise `start_timeout` for this service",
+            )
+
+    def _make_record(self, ready_ms: float) -> RunRecord:
+        assert self.ctx is not None
+        infos: list[ServiceInfo] = []
+        env: dict[str, str] = {}
+        for s in self.services.values():
+            exports = s.exports()
+            env.update(exports)
+            infos.append(ServiceInfo(
+                name=s.name, kind=s.kind, url=s.url, host=s.host, port=s.port, ports=s.ports, pids=s.pids,
+                ready_ms=round(s.ready_ms, 1) if s.ready_ms is not None else None,
+                log=str(s.log_path()), source=s.describe_source(), attributes=s.attributes(), exports=exports))
+        return RunRecord(
+            run_id=self.run_id, stack_file=str(self.stack.path), digest=self.stack.digest, owner_pid=os.getpid(),
+            watchdog_pid=self.ctx.watchdog.pid, started_at=time.time(), ready_ms=round(ready_ms, 1),
+            services=infos, env=env, logs_dir=str(self.ctx.logs_dir), data_dir=str(self.ctx.data_dir))
+
+    # -- down -----------------------------------------------------------------
+    def down(self) -> None:
+        """Stop everything this run started, dependents first; idempotent."""
+        if self._torn_down or self.ctx is None:
+            return
+        self._torn_down = True
+        ctx = self.ctx
+        ctx.cancelled.set()
+        errors: list[BaseException] = []
+        for name in reversed(list(self.services)):
+            service = self.services[name]
+            if not service.instances:
+                continue
+            t0 = time.monotonic()
+            self._emit(name, "stopping", t0)
+            try:
+                service.stop()
+            except BaseException as exc:  # keep stopping the others
+                errors.append(exc)
+            self._emit(name, "stopped", t0)
+        sweep_marked(self.run_id)
+        for service in self.services.values():
+            service.release_ports()
+        ctx.watchdog.close()
+        if not self.stack.settings.keep_data:
+            shutil.rmtree(ctx.data_dir, ignore_errors=True)
+        if errors:
+            raise errors[0]
+
+    def __enter__(self) -> RunRecord:
+        return self.up()
+
+    def __exit__(self, *exc: object) -> None:
+        self.down()
+
+
+_ = ServiceError

@@ -1,0 +1,215 @@
+"""What every service kind provides to the stack runner.
+
+A service turns its spec into processes: ``prepare()`` does the slow,
+cacheable work (find binaries, build a data directory), ``launch()`` starts
+the process(es), ``probe()`` says how to know it is ready and
+``after_ready()`` does anything that needs the running server.  Attributes
+(``host``, ``port``, ``url``, ...) are known before start, because ports are
+allocated up front, so any service may reference any other.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from .._ports import PortLease
+from .._probes import Probe, ProbeTarget, TcpProbe
+from .._process import ManagedProcess, ProcessUser
+from .._watchdog import MARKER_ENV, Watchdog
+from ..config import Reference, ServiceSpec, interpolate
+from ..errors import ConfigError
+
+__all__ = ["RunContext", "Service", "Instance"]
+
+
+@dataclass
+class RunContext:
+    """Everything about the current run that services need."""
+
+    run_id: str
+    stack_root: Path
+    stack_file: Path
+    logs_dir: Path
+    data_dir: Path
+    watchdog: Watchdog
+    user: ProcessUser | None
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    # name -> service, filled by the runner so references can be resolved
+    services: dict[str, Service] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def register(self, proc: ManagedProcess) -> None:
+        if proc.pid is not None:
+            self.watchdog.watch(proc.pid)
+
+    def unregister(self, proc: ManagedProcess) -> None:
+        if proc.pid is not None:
+            self.watchdog.forget(proc.pid)
+
+
+@dataclass
+class Instance:
+    """One running process of a service (a service with `replicas` has several)."""
+
+    process: ManagedProcess
+    port: int | None
+    target: ProbeTarget
+
+
+class Service:
+    """Base of the service kinds."""
+
+    kind: ClassVar[str] = ""
+
+    def __init__(self, spec: ServiceSpec, ctx: RunContext) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.ctx = ctx
+        self.leases: list[PortLease] = []
+        self.instances: list[Instance] = []
+        self.ready_ms: float | None = None
+        self.source: str = ""  # where the binary came from, for display
+
+    # -- ports and attributes ---------------------------------------------
+    def wants_ports(self) -> int:
+        """How many ports to allocate before start."""
+        return 1
+
+    def fixed_port(self) -> int | None:
+        port = getattr(self.spec, "port", None)
+        return port if isinstance(port, int) and not isinstance(port, bool) else None
+
+    @property
+    def ports(self) -> list[int]:
+        return [lease.port for lease in self.leases]
+
+    @property
+    def port(self) -> int | None:
+        return self.ports[0] if self.leases else None
+
+    @property
+    def host(self) -> str:
+        return "127.0.0.1"
+
+    def url_for(self, port: int | None) -> str:
+        return f"http://{self.host}:{port}" if port else ""
+
+    @property
+    def url(self) -> str:
+        return self.url_for(self.port)
+
+    def attributes(self, port: int | None = None) -> dict[str, str]:
+        port = port if port is not None else self.port
+        return {
+            "name": self.name,
+            "host": self.host,
+            "port": str(port) if port else "",
+            "url": self.url_for(port),
+        }
+
+    # -- interpolation ------------------------------------------------------
+    def resolve(self, value: str, key: str, port: int | None = None) -> str:
+        def lookup(ref: Reference) -> str:
+            target = self if ref.service is None else self.ctx.services.get(ref.service)
+            if target is None:
+                raise ConfigError(f"unresolved {ref.text}", file=self.ctx.stack_file,
+                                  key=f"services.{self.name}.{key}")
+            attrs = target.attributes(port if target is self else None)
+            if ref.attr not in attrs:
+                raise ConfigError(f"unresolved {ref.text}", file=self.ctx.stack_file,
+                                  key=f"services.{self.name}.{key}")
+            return attrs[ref.attr]
+
+        return interpolate(value, lookup)
+
+    def exports(self) -> dict[str, str]:
+        return {k: self.resolve(v, f"export.{k}") for k, v in self.spec.export.items()}
+
+    def dependency_env(self) -> dict[str, str]:
+        """Exports of every service this one depends on, transitively."""
+        env: dict[str, str] = {}
+        seen: set[str] = set()
+
+        def walk(name: str) -> None:
+            for dep in self.ctx.services[name].spec.depends_on:
+                if dep not in seen:
+                    seen.add(dep)
+                    walk(dep)
+                    env.update(self.ctx.services[dep].exports())
+
+        walk(self.name)
+        return env
+
+    def base_env(self, port: int | None = None) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(self.dependency_env())
+        env.update({k: self.resolve(str(v), f"env.{k}", port) for k, v in self.spec.env.items()})
+        env[MARKER_ENV] = self.ctx.run_id
+        return env
+
+    # -- lifecycle ----------------------------------------------------------
+    def prepare(self, deadline: float) -> None:
+        """Slow, cacheable work before launch (binaries, data directories)."""
+
+    def launch(self) -> None:
+        raise NotImplementedError
+
+    def probe(self) -> Probe | None:
+        """The readiness probe: the stack file's `ready`, else the kind's default."""
+        from .._probes import CommandProbe, HttpProbe, LogProbe
+
+        ready = self.spec.ready
+        if ready is None:
+            return self.default_probe()
+        if ready.http is not None:
+            return HttpProbe(ready.http, ready.status)
+        if ready.log is not None:
+            return LogProbe(ready.log)
+        if ready.command is not None:
+            return CommandProbe(ready.command)
+        return TcpProbe()
+
+    def default_probe(self) -> Probe | None:
+        return TcpProbe()
+
+    def after_ready(self, deadline: float) -> None:
+        """Work that needs the running server."""
+
+    def log_path(self, index: int = 0) -> Path:
+        suffix = f".{index}" if index else ""
+        return self.ctx.logs_dir / f"{self.name}{suffix}.log"
+
+    def spawn(self, argv: list[str], env: Mapping[str, str], cwd: Path, port: int | None,
+              index: int = 0, user: ProcessUser | None = None) -> Instance:
+        proc = ManagedProcess(f"{self.name}[{index}]" if index else self.name, argv, env=env, cwd=cwd,
+                              log_path=self.log_path(index), user=user)
+        with self.ctx.lock:  # Popen + registration must not interleave with teardown
+            proc.start()
+            self.ctx.register(proc)
+        inst = Instance(proc, port, ProbeTarget(self.host, port, proc.log_path, env, cwd))
+        self.instances.append(inst)
+        return inst
+
+    def stop(self) -> None:
+        for inst in reversed(self.instances):
+            inst.process.stop(self.spec.stop_timeout)
+            self.ctx.unregister(inst.process)
+
+    def release_ports(self) -> None:
+        for lease in self.leases:
+            lease.release()
+
+    @property
+    def pids(self) -> list[int]:
+        return [i.process.pid for i in self.instances if i.process.pid is not None]
+
+    def describe_source(self) -> str:
+        return self.source
+
+
+ServiceFactory = Callable[[ServiceSpec, RunContext], Service]

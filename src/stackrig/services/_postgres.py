@@ -1,0 +1,167 @@
+"""`kind = "postgres"`: a PostgreSQL server from a cached, prepared cluster."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import ClassVar
+from urllib.parse import quote
+
+from .._probes import LogProbe, Probe, ProbeTarget, wait_ready
+from .._ports import allocate_port
+from .._process import ManagedProcess, tail
+from ..config import PostgresSpec
+from ..errors import ServiceError
+from ..providers import Binary, find_binary
+from ._base import Service
+from ._pgcluster import base_key, chown_tree, copy_cluster, ensure_cluster, init_digest, run_initdb, run_init_item
+
+__all__ = ["PostgresService"]
+
+READY_LINE = r"database system is ready to accept connections"
+
+# Test settings: durability off, nothing that slows start or stop.
+FAST_SETTINGS: dict[str, str] = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "wal_level": "minimal",
+    "max_wal_senders": "0",
+    "archive_mode": "off",
+    "autovacuum": "off",
+    "checkpoint_timeout": "1h",
+    "max_connections": "200",
+    "shared_buffers": "32MB",
+    "listen_addresses": "127.0.0.1",
+    "logging_collector": "off",
+    "jit": "off",
+}
+
+
+class PostgresService(Service):
+    kind: ClassVar[str] = "postgres"
+    spec: PostgresSpec
+
+    def __init__(self, spec: PostgresSpec, ctx: "RunContext") -> None:  # type: ignore[name-defined] # noqa: F821
+        super().__init__(spec, ctx)
+        self.binary: Binary | None = None
+        self.data: Path | None = None
+
+    def url_for(self, port: int | None) -> str:
+        if not port:
+            return ""
+        auth = quote(self.spec.user)
+        if self.spec.password:
+            auth += ":" + quote(self.spec.password)
+        return f"postgresql://{auth}@{self.host}:{port}/{quote(self.spec.database)}"
+
+    def attributes(self, port: int | None = None) -> dict[str, str]:
+        attrs = super().attributes(port)
+        attrs.update(user=self.spec.user, password=self.spec.password or "", database=self.spec.database)
+        return attrs
+
+    def default_probe(self) -> Probe:
+        return LogProbe(READY_LINE)
+
+    def _settings(self) -> dict[str, str]:
+        merged = dict(FAST_SETTINGS)
+        for k, v in self.spec.settings.items():
+            merged[k] = ("on" if v else "off") if isinstance(v, bool) else str(v)
+        return merged
+
+    def _argv(self, data: Path, port: int, settings: dict[str, str] | None = None) -> list[str]:
+        assert self.binary is not None
+        argv = [str(self.binary.exe), "-D", str(data), "-p", str(port), "-k", str(data.parent)]
+        for k, v in (settings or self._settings()).items():
+            argv += ["-c", f"{k}={v}"]
+        return argv
+
+    # -- prepare: binary, cached base cluster, cached prepared cluster ------
+    def prepare(self, deadline: float) -> None:
+        self.binary = find_binary("postgres", service=self.name, version=self.spec.version,
+                                  path=self.spec.path, root=self.ctx.stack_root)
+        self.source = f"{self.binary.source} {self.binary.version}"
+        user = self.ctx.user
+        base = ensure_cluster(base_key(self.binary, self.spec.user),
+                              lambda data: run_initdb(self.binary, data, self.spec.user, user, self.name),  # type: ignore[arg-type]
+                              user=user, service=self.name)
+        items = [self.spec.init] if isinstance(self.spec.init, str) else list(self.spec.init)
+        key = "-".join([base.name, init_digest([self.spec.database, self.spec.password or "", *items],
+                                                self.spec.init_inputs, self.ctx.stack_root)])
+        prepared = ensure_cluster(key, lambda data: self._build_prepared(base, data, items, deadline),
+                                  user=user, service=self.name)
+        self.data = self.ctx.data_dir / self.name / "data"
+        copy_cluster(prepared, self.data)
+        if user is not None:
+            os.chown(self.data.parent, user.uid, user.gid)
+
+    def _build_prepared(self, base: Path, data: Path, items: list[str], deadline: float) -> None:
+        """Start a copy of the base cluster, create the database, run `init`, stop cleanly."""
+        assert self.binary is not None
+        copy_cluster(base, data)
+        chown_tree(data, self.ctx.user)
+        lease = allocate_port()
+        log = self.ctx.logs_dir / f"{self.name}.init.log"
+        proc = ManagedProcess(f"{self.name}-init", self._argv(data, lease.port), env=self._server_env(),
+                              cwd=Path("/"), log_path=log, user=self.ctx.user)
+        with self.ctx.lock:
+            proc.start()
+            self.ctx.register(proc)
+        try:
+            ok, code = wait_ready(LogProbe(READY_LINE), ProbeTarget(self.host, lease.port, log),
+                                  deadline=deadline, exited=proc.poll, cancelled=self.ctx.cancelled.is_set)
+            if not ok:
+                raise ServiceError(
+                    f"service '{self.name}': PostgreSQL did not start to run `init`"
+                    + (f" (exit code {code})" if code is not None else ""),
+                    service=self.name, log_path=log, log_tail=tail(log))
+            psql = self.binary.tool("psql")
+            env = {**os.environ, **self.base_env(lease.port)}
+            admin_url = self.url_for(lease.port)
+            env.update({k: v.replace(self.url, admin_url) for k, v in self.exports().items()})
+            env["DATABASE_URL"] = env.get("DATABASE_URL", admin_url)
+            statements = []
+            if self.spec.database != "postgres":
+                statements.append(f'CREATE DATABASE "{self.spec.database}"')
+            if self.spec.password:
+                pw = self.spec.password.replace("'", "''")
+                statements.append(f'ALTER ROLE "{self.spec.user}" PASSWORD \'{pw}\'')
+            for sql in statements:
+                done = subprocess.run([str(psql), "-X", "-q", "-h", "127.0.0.1", "-p", str(lease.port), "-U",
+                                       self.spec.user, "-d", "postgres", "-c", sql], capture_output=True, text=True)
+                if done.returncode != 0:
+                    raise ServiceError(f"service '{self.name}': `{sql}` failed", service=self.name,
+                                       log_tail=done.stderr[-2000:])
+            for item in items:
+                run_init_item(item, root=self.ctx.stack_root, psql=psql, port=lease.port,
+                              superuser=self.spec.user, database=self.spec.database, env=env,
+                              service=self.name, log=log)
+        finally:
+            proc.stop(30, sig=signal.SIGINT)  # fast shutdown: a clean checkpoint for the copies
+            self.ctx.unregister(proc)
+            lease.release()
+
+    def _server_env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        env["LC_ALL"] = "C"
+        from .._watchdog import MARKER_ENV
+
+        env[MARKER_ENV] = self.ctx.run_id
+        return env
+
+    def launch(self) -> None:
+        assert self.data is not None and self.port is not None
+        self.spawn(self._argv(self.data, self.port), self._server_env(), Path("/"), self.port,
+                   user=self.ctx.user)
+
+    def stop(self) -> None:
+        # SIGINT is PostgreSQL's "fast" shutdown; SIGTERM ("smart") waits for clients to leave.
+        for inst in reversed(self.instances):
+            inst.process.stop(self.spec.stop_timeout, sig=signal.SIGINT)
+            self.ctx.unregister(inst.process)
+
+
+_ = time
