@@ -11,7 +11,32 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ManagedProcess", "ProcessUser", "tail", "unprivileged_user"]
+__all__ = ["ManagedProcess", "ProcessUser", "descendants", "tail", "unprivileged_user"]
+
+
+def descendants(root: int) -> list[int]:
+    """Every live descendant of `root` (children that called setsid() included)."""
+    children: dict[int, list[int]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found: list[int] = []
+    todo = [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 @dataclass(frozen=True)
@@ -128,6 +153,7 @@ class ManagedProcess:
         """SIGTERM the whole group, SIGKILL what is left at the deadline; return the exit code."""
         if self.popen is None:
             return None
+        tree = descendants(self.popen.pid)  # before the signal: some leave the group (setsid)
         self.signal_group(sig)
         deadline = time.monotonic() + timeout
         delay = 0.002
@@ -139,6 +165,11 @@ class ManagedProcess:
             end = time.monotonic() + 5
             while self.group_alive() and time.monotonic() < end:
                 time.sleep(0.01)
+        for pid in tree:  # anything of the tree that outlived its group
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         try:
             return self.popen.wait(timeout=5)
         except subprocess.TimeoutExpired:

@@ -34,6 +34,16 @@ for raw in sys.stdin.buffer:
 def alive(g):
     try: os.killpg(g, 0); return True
     except OSError: return False
+kids = {}
+for e in os.listdir("/proc"):
+    if e.isdigit():
+        try:
+            with open("/proc/%s/stat" % e, "rb") as f: kids.setdefault(int(f.read().rsplit(b")", 1)[1].split()[1]), []).append(int(e))
+        except (OSError, ValueError, IndexError): pass
+tree, todo = [], list(groups)
+while todo:
+    for c in kids.get(todo.pop(), []):
+        tree.append(c); todo.append(c)
 for g in groups:
     try: os.killpg(g, signal.SIGTERM)
     except OSError: pass
@@ -41,6 +51,9 @@ end = time.monotonic() + grace
 while time.monotonic() < end and any(alive(g) for g in groups): time.sleep(0.02)
 for g in groups:
     try: os.killpg(g, signal.SIGKILL)
+    except OSError: pass
+for p in tree:
+    try: os.kill(p, signal.SIGKILL)
     except OSError: pass
 me = os.getpid()
 for pid in os.listdir("/proc"):

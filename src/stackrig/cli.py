@@ -88,12 +88,18 @@ def _up(stack: StackFile) -> tuple[Any, RunRecord]:
     return runner, record
 
 
+def _print_error(exc: BaseException) -> None:
+    from rich.text import Text
+
+    err.print(Text("error: ", style="bold red") + Text(str(exc)), soft_wrap=True)
+
+
 class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except StackrigError as exc:
-            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+            _print_error(exc)
             ctx.exit(2 if isinstance(exc, ConfigError) else 1)
         except KeyboardInterrupt:
             err.print("interrupted; everything was stopped")

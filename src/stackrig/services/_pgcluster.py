@@ -31,7 +31,47 @@ from .._process import ProcessUser
 from ..errors import InitFailed, ServiceError
 from ..providers import Binary
 
-__all__ = ["base_key", "ensure_cluster", "copy_cluster", "chown_tree", "INIT_FORMAT"]
+__all__ = ["base_key", "ensure_cluster", "copy_cluster", "chown_tree", "reachable_install", "INIT_FORMAT"]
+
+
+def _reachable(path: Path) -> bool:
+    """Can any user execute `path` (every parent folder searchable by others)?"""
+    for part in [path, *path.parents]:
+        try:
+            mode = part.stat().st_mode
+        except OSError:
+            return False
+        if part != path and not mode & 0o001:
+            return False
+    return bool(path.stat().st_mode & 0o001)
+
+
+def reachable_install(binary: Binary, user: ProcessUser | None) -> Binary:
+    """The binary itself, or a world-readable mirror of its installation when the server
+    user cannot reach it (a pip wheel under root's 0700 home, say)."""
+    if user is None or _reachable(binary.exe):
+        return binary
+    install = binary.bindir.parent  # <prefix>/bin/postgres -> <prefix>
+    # auditwheel'd wheels find their shared libraries in a `<package>.libs` folder beside the
+    # package (RPATH $ORIGIN/../../../<package>.libs): mirror that layout too.
+    package = install.parent
+    libs = package.parent / (package.name + ".libs")
+    key = hashlib.sha256(f"{binary.exe}:{binary.version}:{binary.exe.stat().st_mtime}".encode()).hexdigest()[:12]
+    mirror = Path("/var/tmp") / f"stackrig-{os.geteuid()}" / f"{package.name}-{key}"
+    exe = mirror / package.name / binary.exe.relative_to(package)
+    if not exe.exists():
+        with _locked(mirror.with_suffix(".lock")):
+            if not exe.exists():
+                tmp = mirror.with_name(mirror.name + ".tmp")
+                shutil.rmtree(tmp, ignore_errors=True)
+                (tmp / package.name).mkdir(parents=True)
+                os.chmod(tmp.parent, 0o755)
+                copy_cluster(install, tmp / package.name / install.name)
+                if libs.is_dir():
+                    copy_cluster(libs, tmp / libs.name)
+                subprocess.run(["chmod", "-R", "a+rX", str(tmp)], check=True)
+                tmp.rename(mirror)
+    return Binary(binary.kind, exe, binary.version, binary.source + " (mirrored for the server user)")
 
 INIT_FORMAT = "2"  # bump when the way clusters are built changes
 

@@ -17,7 +17,16 @@ from ..config import PostgresSpec
 from ..errors import ServiceError
 from ..providers import Binary, find_binary
 from ._base import Service
-from ._pgcluster import base_key, chown_tree, copy_cluster, ensure_cluster, init_digest, run_initdb, run_init_item
+from ._pgcluster import (
+    base_key,
+    chown_tree,
+    copy_cluster,
+    ensure_cluster,
+    init_digest,
+    reachable_install,
+    run_init_item,
+    run_initdb,
+)
 
 __all__ = ["PostgresService"]
 
@@ -81,8 +90,10 @@ class PostgresService(Service):
 
     # -- prepare: binary, cached base cluster, cached prepared cluster ------
     def prepare(self, deadline: float) -> None:
-        self.binary = find_binary("postgres", service=self.name, version=self.spec.version,
-                                  path=self.spec.path, root=self.ctx.stack_root)
+        self.binary = reachable_install(
+            find_binary("postgres", service=self.name, version=self.spec.version, path=self.spec.path,
+                        root=self.ctx.stack_root),
+            self.ctx.user)
         self.source = f"{self.binary.source} {self.binary.version}"
         user = self.ctx.user
         base = ensure_cluster(base_key(self.binary, self.spec.user),

@@ -1,0 +1,210 @@
+"""The pytest plugin: a `rig` fixture over the stack in the rootdir.
+
+With a stack file in the rootdir (or ``--stackrig-file``), the first test that
+asks for ``rig`` brings the stack up once for the session — or attaches, in
+milliseconds, to one already running for the same stack file (``stackrig up
+-d`` in another terminal, or ``stackrig run -- pytest``).  A failing test's
+report gets a section with what each service logged during the test.
+``--no-stackrig`` turns the plugin off.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ._record import RunRecord
+from ._rig import Rig
+from .errors import StackrigError
+
+__all__ = ["StackrigSession", "rig"]
+
+STATE_ENV = "STACKRIG_STATE"
+_LOG_LINES = 30
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("stackrig", "integration-test stacks (stackrig)")
+    group.addoption("--stackrig-file", dest="stackrig_file", default=None,
+                    help="stack file to use (default: stackrig.toml or pyproject.toml in the rootdir)")
+    group.addoption("--no-stackrig", dest="stackrig_disabled", action="store_true", default=False,
+                    help="disable the stackrig plugin")
+    parser.addini("stackrig_file", "stack file to use (relative to the rootdir)", default="")
+
+
+def _stack_file(config: pytest.Config) -> Path | None:
+    option = config.getoption("stackrig_file")
+    if option:
+        return Path(option).resolve()
+    ini = config.getini("stackrig_file")
+    root = Path(config.rootpath)
+    if ini:
+        return (root / str(ini)).resolve()
+    if (root / "stackrig.toml").is_file():
+        return root / "stackrig.toml"
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file() and "[tool.stackrig" in pyproject.read_text(errors="replace"):
+        return pyproject
+    return None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("stackrig_disabled"):
+        return
+    path = _stack_file(config)
+    if path is None:
+        return
+    from .config import load_stack
+
+    try:
+        stack = load_stack(path)
+    except StackrigError as exc:
+        raise pytest.UsageError(f"stackrig: {exc}") from None
+    config.pluginmanager.register(StackrigSession(config, stack), "stackrig-session")
+
+
+class StackrigSession:
+    """Owns (or attaches to) the stack for one pytest session."""
+
+    def __init__(self, config: pytest.Config, stack: Any) -> None:
+        self.config = config
+        self.stack = stack
+        self.runner: Any = None
+        self.rig: Rig | None = None
+        self.error: StackrigError | None = None
+        self.attached_from: str | None = None
+        self.start_ms: float | None = None
+        self._offsets: dict[str, int] = {}
+
+    # -- attach or start ----------------------------------------------------
+    def _attach(self) -> RunRecord | None:
+        from ._session import read_current
+
+        state = os.environ.get(STATE_ENV)
+        if state:
+            try:
+                record = RunRecord.load(Path(state))
+            except (OSError, ValueError, TypeError, KeyError):
+                record = None
+            if record is not None and record.digest == self.stack.digest and record.alive():
+                self.attached_from = f"{STATE_ENV}={state}"
+                return record
+        record = read_current(self.stack.root, self.stack.digest)
+        if record is not None:
+            self.attached_from = f"stackrig up (pid {record.owner_pid})"
+        return record
+
+    def get_rig(self) -> Rig:
+        if self.rig is not None:
+            return self.rig
+        if self.error is not None:
+            raise self.error
+        t0 = time.monotonic()
+        record = self._attach()
+        if record is None:
+            from ._runner import StackRunner
+
+            self.runner = StackRunner(self.stack)
+            try:
+                record = self.runner.up()
+            except StackrigError as exc:
+                self.error = exc
+                raise
+        self.start_ms = (time.monotonic() - t0) * 1000
+        self.rig = Rig(record)
+        return self.rig
+
+    def stop(self) -> None:
+        if self.rig is not None:
+            self.rig.close()
+        if self.runner is not None:
+            self.runner.down()
+            self.runner = None
+
+    # -- hooks ----------------------------------------------------------------
+    def pytest_sessionfinish(self) -> None:
+        self.stop()
+
+    def pytest_unconfigure(self) -> None:
+        self.stop()
+
+    def pytest_report_header(self) -> str:
+        return f"stackrig: {self.stack.path} ({', '.join(self.stack.services)})"
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.rig is None or self.start_ms is None:
+            return
+        how = f"attached to {self.attached_from}" if self.attached_from else "started"
+        terminalreporter.write_line(f"stackrig: stack {self.rig.run_id} {how} in {self.start_ms:.0f} ms")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
+        if self.rig is not None:
+            self._mark_offsets()
+        yield
+
+    def _mark_offsets(self) -> None:
+        assert self.rig is not None
+        for name, svc in self.rig.services.items():
+            try:
+                self._offsets[name] = svc.log_path.stat().st_size
+            except OSError:
+                self._offsets[name] = 0
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[Any, Any, None]:
+        outcome = yield
+        report = outcome.get_result()
+        if report.failed and self.rig is not None and call.when in ("setup", "call"):
+            report.sections.append(("stackrig: service logs during this test", self.logs_since_start()))
+
+    def logs_since_start(self) -> str:
+        assert self.rig is not None
+        parts: list[str] = []
+        for name, svc in self.rig.services.items():
+            start = self._offsets.get(name)
+            lines: list[str] = []
+            try:
+                with open(svc.log_path, "rb") as f:
+                    if start is not None:
+                        f.seek(start)
+                    else:
+                        f.seek(max(0, svc.log_path.stat().st_size - 8192))
+                    lines = f.read().decode(errors="replace").splitlines()
+            except OSError:
+                pass
+            shown = lines[-_LOG_LINES:]
+            header = f"--- {name} ({svc.kind}, {svc.log_path})"
+            if not shown:
+                parts.append(f"{header}: nothing logged during the test")
+                continue
+            more = f" (last {len(shown)} of {len(lines)} lines)" if len(lines) > len(shown) else ""
+            parts.append(header + more + "\n" + "\n".join(shown))
+        return "\n".join(parts)
+
+
+def _session(request: pytest.FixtureRequest) -> StackrigSession:
+    plugin = request.config.pluginmanager.get_plugin("stackrig-session")
+    if plugin is None:
+        raise pytest.UsageError(
+            "the `rig` fixture needs a stack file: put stackrig.toml in the rootdir "
+            f"({request.config.rootpath}) or pass --stackrig-file PATH (and do not pass --no-stackrig)")
+    assert isinstance(plugin, StackrigSession)
+    return plugin
+
+
+@pytest.fixture(scope="session")
+def rig(request: pytest.FixtureRequest) -> Iterator[Rig]:
+    """The running stack: ``rig["db"].url``, ``rig.env``, ``rig.http("api")``, ``rig.sql("db")``, ``rig.redis("cache")``."""
+    session = _session(request)
+    try:
+        the_rig = session.get_rig()
+    except StackrigError as exc:
+        pytest.fail(f"stackrig could not start the stack:\n{exc}", pytrace=False)
+    session._mark_offsets()
+    yield the_rig

@@ -1,0 +1,142 @@
+"""The pytest plugin, through pytester."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import PROGRAMS, leftovers, run_cli, tree_of
+
+STACK = f"""
+[services.db]
+kind = "postgres"
+[services.cache]
+kind = "redis"
+[services.api]
+kind = "process"
+command = ["{sys.executable}", "{PROGRAMS}/serve_http.py"]
+depends_on = ["db", "cache"]
+ready = {{ http = "/health" }}
+"""
+
+TESTS = """
+import json
+
+def test_clients(rig):
+    assert rig.http("api").get("/health").status_code == 200
+    assert rig.sql("db").execute("select 1").fetchone() == (1,)
+    assert rig.redis("cache").ping()
+    assert rig["db"].url.startswith("postgresql://")
+    assert rig["api"].port == int(rig["api"].url.rsplit(":", 1)[1])
+    open("record.json", "w").write(json.dumps({"run_id": rig.run_id,
+        "pids": [s.pid for s in rig.services.values()]}))
+
+def test_failing(rig):
+    rig.http("api").get("/during-the-failing-test")
+    assert False, "boom"
+"""
+
+
+def test_rig_fixture_and_failure_report(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", stackrig=STACK)
+    pytester.makepyfile(TESTS)
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([
+        "*stackrig: service logs during this test*",
+        "--- db (postgres, *): nothing logged during the test",
+        "--- api (process, *api.log)",
+        "request /during-the-failing-test",
+        "stackrig: stack * started in * ms",
+    ])
+    record = json.loads((pytester.path / "record.json").read_text())
+    assert leftovers(record["run_id"], record["pids"]) == []  # stopped at session end
+
+
+def test_attaches_to_a_running_stack(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", stackrig=STACK)
+    pytester.makepyfile(TESTS.split("def test_failing")[0])
+    up = run_cli("up", "-d", cwd=pytester.path)
+    assert up.returncode == 0, up.stderr
+    try:
+        current = json.loads((pytester.path / ".stackrig" / "current.json").read_text())
+        result = pytester.runpytest_subprocess("-p", "no:randomly")
+        result.assert_outcomes(passed=1)
+        result.stdout.fnmatch_lines(["stackrig: stack * attached to stackrig up (pid *) in * ms"])
+        record = json.loads((pytester.path / "record.json").read_text())
+        assert record["run_id"] == current["run_id"]
+        tree = tree_of([p for p in record["pids"]])
+        assert all(p in tree for p in record["pids"])  # still running after the session
+    finally:
+        run_cli("down", cwd=pytester.path)
+    assert leftovers(current["run_id"], [], tree) == []
+
+
+def test_stackrig_run_then_pytest_attaches(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", stackrig=STACK)
+    pytester.makepyfile(TESTS.split("def test_failing")[0])
+    done = run_cli("run", "--", sys.executable, "-m", "pytest", "-p", "no:randomly", "-q", cwd=pytester.path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "attached to STACKRIG_STATE=" in done.stdout
+
+
+def test_changed_stack_file_is_not_attached(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", stackrig='[services.cache]\nkind = "redis"\n')
+    pytester.makepyfile("def test_x(rig):\n    assert rig['cache'].port\n")
+    up = run_cli("up", "-d", cwd=pytester.path)
+    assert up.returncode == 0, up.stderr
+    try:
+        (pytester.path / "stackrig.toml").write_text('[services.cache]\nkind = "redis"\nconfig = { databases = 4 }\n')
+        result = pytester.runpytest_subprocess("-p", "no:randomly")
+        result.assert_outcomes(passed=1)
+        result.stdout.fnmatch_lines(["stackrig: stack * started in * ms"])
+    finally:
+        run_cli("down", cwd=pytester.path)
+
+
+def test_config_error_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", stackrig='[services.db]\nkind = "postgress"\n')
+    pytester.makepyfile("def test_x(rig):\n    pass\n")
+    result = pytester.runpytest("-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert ("stackrig.toml:2: [services.db.kind] unknown kind 'postgress' (did you mean 'postgres'?)"
+            in result.stderr.str())
+
+
+def test_start_failure_errors_the_tests_with_the_reason(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", stackrig=f'[services.app]\nkind = "process"\n'
+                                        f'command = ["{sys.executable}", "{PROGRAMS}/crash_at_start.py"]\n')
+    pytester.makepyfile("def test_a(rig):\n    pass\n\ndef test_b(rig):\n    pass\n")
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(["*stackrig could not start the stack:*",
+                                 "*service 'app' exited with code 3 while starting*",
+                                 "*fatal: could not read config file app.ini*"])
+
+
+def test_no_stackrig_disables_the_plugin(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", stackrig='[services.db]\nkind = "postgress"\n')  # would be an error
+    pytester.makepyfile("def test_x(rig):\n    pass\n\ndef test_y():\n    pass\n")
+    result = pytester.runpytest("-p", "no:randomly", "--no-stackrig")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*the `rig` fixture needs a stack file*"])
+
+
+def test_stackrig_file_option(pytester: pytest.Pytester) -> None:
+    sub = pytester.mkdir("deploy")
+    (sub / "stack.toml").write_text('[services.cache]\nkind = "redis"\n')
+    pytester.makepyfile("def test_x(rig):\n    assert rig.redis('cache').ping()\n")
+    result = pytester.runpytest("-p", "no:randomly", "--stackrig-file", str(Path(sub) / "stack.toml"))
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["stackrig: *stack.toml (cache)"])
+
+
+def test_tests_without_rig_do_not_start_the_stack(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", stackrig='[services.cache]\nkind = "redis"\n')
+    pytester.makepyfile("def test_x():\n    pass\n")
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=1)
+    assert "stackrig: stack" not in result.stdout.str()
