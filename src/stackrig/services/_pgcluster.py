@@ -73,7 +73,7 @@ def reachable_install(binary: Binary, user: ProcessUser | None) -> Binary:
                 tmp.rename(mirror)
     return Binary(binary.kind, exe, binary.version, binary.source + " (mirrored for the server user)")
 
-INIT_FORMAT = "2"  # bump when the way clusters are built changes
+INIT_FORMAT = "3"  # bump when the way clusters are built changes
 
 
 def chown_tree(path: Path, user: ProcessUser | None) -> None:
@@ -149,7 +149,9 @@ def ensure_cluster(key: str, build: Callable[[Path], None], *, user: ProcessUser
 
 def run_initdb(binary: Binary, data: Path, superuser: str, user: ProcessUser | None, service: str) -> None:
     argv = [str(binary.tool("initdb")), "-D", str(data), "-U", superuser, "-A", "trust", "-E", "UTF8",
-            "--locale=C", "--no-sync", "--no-instructions"]
+            "--locale=C", "--no-sync", "--no-instructions",
+            # 1 MB WAL segments: the per-run copy is ~16 MB smaller (the copy dominates start-up)
+            "--wal-segsize=1"]
     if binary.version.major < 14:
         argv.remove("--no-instructions")
     done = subprocess.run(argv, capture_output=True, text=True, user=user.uid if user else None,

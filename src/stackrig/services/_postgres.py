@@ -47,6 +47,8 @@ FAST_SETTINGS: dict[str, str] = {
     "listen_addresses": "127.0.0.1",
     "logging_collector": "off",
     "jit": "off",
+    "min_wal_size": "2MB",
+    "max_wal_size": "64MB",
 }
 
 
