@@ -82,7 +82,7 @@ def test_foreground_up_stops_on_sigterm(stackfile: Callable[[str], Path]) -> Non
                             stderr=subprocess.PIPE, text=True)
     current = path.parent / ".stackrig" / "current.json"
     assert wait_until(current.exists, 60)
-    record = json.loads(current.read_text())
+    record = json.loads(Path(json.loads(current.read_text())["state"]).read_text())
     tree = tree_of([s["pids"][0] for s in record["services"]])
     proc.send_signal(signal.SIGINT)  # Ctrl-C
     proc.wait(60)

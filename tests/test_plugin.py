@@ -62,7 +62,8 @@ def test_attaches_to_a_running_stack(pytester: pytest.Pytester) -> None:
     up = run_cli("up", "-d", cwd=pytester.path)
     assert up.returncode == 0, up.stderr
     try:
-        current = json.loads((pytester.path / ".stackrig" / "current.json").read_text())
+        pointer = json.loads((pytester.path / ".stackrig" / "current.json").read_text())
+        current = json.loads(Path(pointer["state"]).read_text())
         result = pytester.runpytest_subprocess("-p", "no:randomly")
         result.assert_outcomes(passed=1)
         result.stdout.fnmatch_lines(["stackrig: stack * attached to stackrig up (pid *) in * ms"])
@@ -140,3 +141,53 @@ def test_tests_without_rig_do_not_start_the_stack(pytester: pytest.Pytester) -> 
     result = pytester.runpytest("-p", "no:randomly")
     result.assert_outcomes(passed=1)
     assert "stackrig: stack" not in result.stdout.str()
+
+
+def test_services_can_be_stopped_and_started_from_a_test(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", stackrig=STACK)
+    pytester.makepyfile("""
+        import httpx, psycopg, pytest
+
+        def test_stop_start(rig):
+            db = rig["db"]
+            rig.sql("db").execute("CREATE TABLE kept (x int); INSERT INTO kept VALUES (7)")
+            old = db.pid
+            db.stop()
+            assert not db.running and db.ports == [db.port]
+            with pytest.raises(psycopg.OperationalError):
+                psycopg.connect(db.url, connect_timeout=2)
+            assert rig.http("api").get("/health").status_code == 200  # dependents keep running
+            db.start()
+            assert db.running and db.pid != old
+            with psycopg.connect(db.url) as conn:  # same port, same data
+                assert conn.execute("SELECT x FROM kept").fetchone() == (7,)
+            api = rig["api"]
+            before = api.pid
+            api.restart()
+            assert api.pid != before
+            assert httpx.get(api.url + "/health").status_code == 200
+    """)
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=1)
+
+
+def test_control_of_a_stack_owned_by_stackrig_up(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", stackrig='[services.cache]\nkind = "redis"\n')
+    pytester.makepyfile("""
+        import redis, pytest
+
+        def test_x(rig):
+            rig.redis("cache").set("k", "v")
+            rig["cache"].restart()
+            client = redis.Redis.from_url(rig["cache"].url)
+            assert client.ping()
+            assert client.get("k") is None  # no persistence: a restart starts empty
+    """)
+    up = run_cli("up", "-d", cwd=pytester.path)
+    assert up.returncode == 0, up.stderr
+    try:
+        result = pytester.runpytest_subprocess("-p", "no:randomly")
+        result.assert_outcomes(passed=1)
+        result.stdout.fnmatch_lines(["stackrig: stack * attached to stackrig up*"])
+    finally:
+        run_cli("down", cwd=pytester.path)

@@ -256,15 +256,17 @@ def test_sigkill_of_the_runner_leaves_no_process(stackfile: Callable[[str], Path
         command = ["@PY@", "@PROGRAMS@/double_fork.py", "{pidfile}"]
     """)
     runner = subprocess.Popen([sys.executable, "-c", SCRIPT, str(path)], stdout=subprocess.PIPE, text=True)
-    assert runner.stdout is not None
-    info = json.loads(runner.stdout.readline())
-    assert wait_until(pidfile.exists)
-    pids = info["pids"] + [int(pidfile.read_text())]
-    assert all(alive(p) for p in pids)
-    tree = tree_of(pids)
-    assert len(tree) >= 6  # postgres workers run in sessions of their own
-    runner.send_signal(signal.SIGKILL)
-    runner.wait()
+    try:
+        assert runner.stdout is not None
+        info = json.loads(runner.stdout.readline())
+        assert wait_until(pidfile.exists)
+        pids = info["pids"] + [int(pidfile.read_text())]
+        assert all(alive(p) for p in pids)
+        tree = tree_of(pids)
+        assert len(tree) >= 6  # postgres workers run in sessions of their own
+    finally:
+        runner.send_signal(signal.SIGKILL)  # also when an assert above failed: its watchdog cleans up
+        runner.wait()
     assert wait_until(lambda: leftovers(info["run_id"], info["pids"], tree) == [], 30)
 
 

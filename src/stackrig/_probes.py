@@ -30,6 +30,7 @@ class ProbeTarget:
     log_path: Path
     env: Mapping[str, str] = field(default_factory=dict)
     cwd: Path | None = None
+    log_offset: int = 0  # where this instance's output starts (logs are appended across restarts)
 
 
 class Probe(Protocol):
@@ -81,13 +82,15 @@ class LogProbe:
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
         self._regex = re.compile(pattern.encode(), re.MULTILINE)
-        self._offset = 0
+        self._offset: int | None = None
         self._carry = b""
 
     def describe(self) -> str:
         return f"a log line matching /{self.pattern}/"
 
     def check(self, target: ProbeTarget) -> bool:
+        if self._offset is None:
+            self._offset = target.log_offset
         try:
             with open(target.log_path, "rb") as f:
                 f.seek(self._offset)
@@ -137,10 +140,6 @@ class AllOf:
                     return False
                 self._passed.add(i)
         return True
-
-
-class ProbeOutcome(Exception):
-    pass
 
 
 def wait_ready(

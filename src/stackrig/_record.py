@@ -66,6 +66,7 @@ class RunRecord:
     env: dict[str, str]
     logs_dir: str
     data_dir: str
+    control: str = ""  # Unix socket of the owner's control channel
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -19,8 +19,35 @@ __all__ = ["Rig", "ServiceHandle"]
 class ServiceHandle:
     """One service of a running stack: ``rig["db"].url``, ``.port``, ``.env``, ``.logs()``."""
 
-    def __init__(self, info: ServiceInfo) -> None:
+    def __init__(self, info: ServiceInfo, control: str = "") -> None:
         self.info = info
+        self._control = control
+
+    def _call(self, op: str) -> None:
+        from ._control import control_call
+
+        if not self._control:
+            raise StackrigError(f"service '{self.name}' cannot be controlled: this stack has no control channel")
+        reply = control_call(self._control, {"op": op, "service": self.name})
+        if reply.get("service"):
+            self.info = ServiceInfo(**reply["service"])
+
+    def stop(self) -> None:
+        """Take the service down (its dependents keep running and see it gone)."""
+        self._call("stop")
+
+    def start(self) -> None:
+        """Bring a stopped service back on the same port and data; returns when it is ready."""
+        self._call("start")
+
+    def restart(self) -> None:
+        self._call("restart")
+
+    @property
+    def running(self) -> bool:
+        from ._record import pid_alive
+
+        return bool(self.info.pids) and all(pid_alive(p) for p in self.info.pids)
 
     name = property(lambda self: self.info.name)
     kind = property(lambda self: self.info.kind)
@@ -54,7 +81,7 @@ class Rig:
 
     def __init__(self, record: RunRecord) -> None:
         self.record = record
-        self._services = {s.name: ServiceHandle(s) for s in record.services}
+        self._services = {s.name: ServiceHandle(s, record.control) for s in record.services}
         self._clients: dict[tuple[str, str], Any] = {}
 
     @property

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._control import ControlServer
 from ._paths import data_root, runtime_root
 from ._ports import allocate_port, claim_port
 from ._probes import wait_ready
@@ -53,6 +54,25 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
 
 
+KEEP_RUNS = 20
+
+
+def prune_runs(runs: Path, keep: int = KEEP_RUNS) -> None:
+    """Remove all but the newest `keep` finished run folders (logs of old runs)."""
+    try:
+        folders = sorted((p for p in runs.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    except OSError:
+        return
+    for folder in folders[:-keep] if len(folders) > keep else []:
+        state = folder / "state.json"
+        try:
+            if state.exists() and RunRecord.load(state).alive():
+                continue
+        except (OSError, ValueError, TypeError, KeyError):
+            pass
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 class StackRunner:
     """Runs one stack once: `up()` then `down()` (also usable as a context manager)."""
 
@@ -66,7 +86,9 @@ class StackRunner:
         self.record: RunRecord | None = None
         self.ctx: RunContext | None = None
         self.services: dict[str, Service] = {}
+        self.control: ControlServer | None = None
         self._torn_down = False
+        self._ops = threading.Lock()
 
     @property
     def state_path(self) -> Path:
@@ -82,6 +104,7 @@ class StackRunner:
     # -- up -------------------------------------------------------------------
     def up(self) -> RunRecord:
         t_start = time.monotonic()
+        prune_runs(self.run_dir.parent)
         logs = self.run_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         data = data_root(self.stack.settings.data_dir, self.project_dir) / self.run_id
@@ -106,6 +129,7 @@ class StackRunner:
         except BaseException:
             self.down()
             raise
+        self.control = ControlServer(self.ctx.data_dir / "control.sock", self._control)
         self.record = self._make_record((time.monotonic() - t_start) * 1000)
         self.record.save(self.state_path)
         return self.record
@@ -213,7 +237,64 @@ class StackRunner:
         return RunRecord(
             run_id=self.run_id, stack_file=str(self.stack.path), digest=self.stack.digest, owner_pid=os.getpid(),
             watchdog_pid=self.ctx.watchdog.pid, started_at=time.time(), ready_ms=round(ready_ms, 1),
-            services=infos, env=env, logs_dir=str(self.ctx.logs_dir), data_dir=str(self.ctx.data_dir))
+            services=infos, env=env, logs_dir=str(self.ctx.logs_dir), data_dir=str(self.ctx.data_dir),
+            control=str(self.control.path) if self.control else "")
+
+    # -- one service at a time (tests take services down and bring them back) ----
+    def _service(self, name: str) -> Service:
+        if name not in self.services:
+            raise StackrigError(f"no service named '{name}' in this stack; services: {', '.join(self.services)}")
+        return self.services[name]
+
+    def stop_service(self, name: str) -> None:
+        """Stop one service (its dependents keep running and see it gone)."""
+        with self._ops:
+            service = self._service(name)
+            service.stop()
+            service.instances.clear()
+            self._refresh()
+
+    def start_service(self, name: str) -> None:
+        """Start a stopped service again on the same ports and data, and wait until it is ready."""
+        with self._ops:
+            service = self._service(name)
+            if any(i.process.alive() for i in service.instances):
+                return
+            service.instances.clear()
+            t0 = time.monotonic()
+            deadline = t0 + service.spec.start_timeout
+            cancelled = self.ctx.cancelled if self.ctx else None
+            if cancelled is not None:
+                cancelled.clear()
+            service.launch()
+            self._await_ready(service, deadline)
+            service.ready_ms = (time.monotonic() - t0) * 1000
+            self._refresh()
+
+    def restart_service(self, name: str) -> None:
+        self.stop_service(name)
+        self.start_service(name)
+
+    def _refresh(self) -> None:
+        if self.record is None:
+            return
+        fresh = self._make_record(self.record.ready_ms)
+        fresh.started_at = self.record.started_at
+        self.record = fresh
+        fresh.save(self.state_path)
+
+    def _control(self, request: dict[str, object]) -> dict[str, object]:
+        op = request.get("op")
+        name = str(request.get("service", ""))
+        if op == "ping":
+            return {"ok": True}
+        actions = {"stop": self.stop_service, "start": self.start_service, "restart": self.restart_service}
+        if op not in actions:
+            raise StackrigError(f"unknown control operation {op!r}; expected one of {', '.join(actions)}")
+        actions[str(op)](name)
+        assert self.record is not None
+        info = self.record.service(name)
+        return {"ok": True, "service": info.__dict__ if info else None}
 
     # -- down -----------------------------------------------------------------
     def down(self) -> None:
@@ -223,6 +304,8 @@ class StackRunner:
         self._torn_down = True
         ctx = self.ctx
         ctx.cancelled.set()
+        if self.control is not None:
+            self.control.close()
         errors: list[BaseException] = []
         for name in reversed(list(self.services)):
             service = self.services[name]

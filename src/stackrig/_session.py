@@ -23,7 +23,8 @@ def read_current(project_dir: Path, digest: str | None = None) -> RunRecord | No
     """The running `up` stack of this project (matching `digest` when given), or None."""
     path = current_path(project_dir)
     try:
-        record = RunRecord.load(path)
+        pointer = json.loads(path.read_text())
+        record = RunRecord.load(Path(pointer["state"]))
     except (OSError, ValueError, TypeError, KeyError):
         return None
     if not record.alive():
@@ -34,8 +35,12 @@ def read_current(project_dir: Path, digest: str | None = None) -> RunRecord | No
     return record
 
 
-def write_current(project_dir: Path, record: RunRecord) -> None:
-    record.save(current_path(project_dir))
+def write_current(project_dir: Path, state: Path, run_id: str) -> None:
+    """Point `current.json` at a run's state file (which the owner keeps up to date)."""
+    path = current_path(project_dir)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"run_id": run_id, "state": str(state)}))
+    tmp.replace(path)
 
 
 def clear_current(project_dir: Path, run_id: str | None = None) -> None:

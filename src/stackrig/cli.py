@@ -135,7 +135,7 @@ def up(ctx: click.Context, detach: bool) -> None:
     runner = None
     try:
         runner, record = _up(stack)
-        write_current(stack.root, record)
+        write_current(stack.root, runner.state_path, runner.run_id)
         _print_table(record)
         err.print("stack is up; press Ctrl-C or run `stackrig down` to stop it")
         while True:
@@ -206,7 +206,7 @@ def serve(ctx: click.Context) -> None:
         stack = _load(ctx)
         runner = StackRunner(stack, on_event=on_event)
         record = runner.up()
-        write_current(stack.root, record)
+        write_current(stack.root, runner.state_path, runner.run_id)
         send({"type": "ready"})
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)

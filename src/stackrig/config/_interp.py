@@ -2,13 +2,15 @@
 
 Forms: ``${attr}`` and ``${self.attr}`` (the service's own attribute),
 ``${service.attr}`` (another service's), ``${env.NAME}`` (the environment of
-the stackrig process).  ``$${`` writes a literal ``${``.
+the stackrig process), ``${python}`` (the interpreter running stackrig, so an app
+runs in the same virtualenv as the tests).  ``$${`` writes a literal ``${``.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -46,6 +48,8 @@ def interpolate(value: str, resolve: Callable[[Reference], str]) -> str:
         if m.group(1):
             return "${" + m.group(2) + "}"
         ref = _parse(m.group(2), m.group(0))
+        if ref.service is None and ref.attr == "python":
+            return sys.executable
         if ref.service == "env":
             return os.environ.get(ref.attr, "")
         return resolve(ref)

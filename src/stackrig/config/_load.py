@@ -326,7 +326,7 @@ def _check_references(ld: _Loader, services: Mapping[str, ServiceSpec]) -> None:
         for keys, value in _interpolated_fields(spec):
             for ref in references(value):
                 where = ("services", name, *keys)
-                if ref.service == "env":
+                if ref.service == "env" or (ref.service is None and ref.attr == "python"):
                     continue
                 target = services.get(ref.service) if ref.service else spec
                 if target is None:

@@ -186,12 +186,17 @@ class Service:
 
     def spawn(self, argv: list[str], env: Mapping[str, str], cwd: Path, port: int | None,
               index: int = 0, user: ProcessUser | None = None) -> Instance:
+        log = self.log_path(index)
+        try:
+            offset = log.stat().st_size
+        except OSError:
+            offset = 0
         proc = ManagedProcess(f"{self.name}[{index}]" if index else self.name, argv, env=env, cwd=cwd,
-                              log_path=self.log_path(index), user=user)
+                              log_path=log, user=user)
         with self.ctx.lock:  # Popen + registration must not interleave with teardown
             proc.start()
             self.ctx.register(proc)
-        inst = Instance(proc, port, ProbeTarget(self.host, port, proc.log_path, env, cwd))
+        inst = Instance(proc, port, ProbeTarget(self.host, port, proc.log_path, env, cwd, offset))
         self.instances.append(inst)
         return inst
 

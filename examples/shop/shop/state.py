@@ -1,0 +1,39 @@
+"""What the app holds for its lifetime, and the FastAPI dependencies that lend it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, cast
+
+from fastapi import Depends, Request
+
+from shop.cache import ProductCache
+from shop.config import Settings
+from shop.db import Conn, Pool
+from shop.mailer import Mailer
+from shop.payments import PaymentGateway
+
+__all__ = ["AppState", "DbConn", "State", "app_state", "connection"]
+
+
+@dataclass(slots=True)
+class AppState:
+    settings: Settings
+    pool: Pool
+    cache: ProductCache
+    mailer: Mailer
+    gateway: PaymentGateway | None
+
+
+def app_state(request: Request) -> AppState:
+    return cast(AppState, request.app.state.shop)
+
+
+async def connection(state: Annotated[AppState, Depends(app_state)]) -> AsyncIterator[Conn]:
+    async with state.pool.connection() as conn:
+        yield conn
+
+
+State = Annotated[AppState, Depends(app_state)]
+DbConn = Annotated[Conn, Depends(connection)]

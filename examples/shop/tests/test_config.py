@@ -1,0 +1,77 @@
+"""Settings from the environment, and the messages that name what is wrong."""
+
+from __future__ import annotations
+
+import pytest
+from shop.config import Settings, SettingsError
+
+BASE = {"DATABASE_URL": "postgresql://u@127.0.0.1:5432/shop", "JWT_SECRET": "s" * 32}
+
+
+def test_minimal_environment_uses_the_defaults() -> None:
+    settings = Settings.from_env(BASE)
+    assert settings.redis_url is None and settings.payment_gateway_url is None and settings.smtp_host is None
+    assert (settings.payment_timeout_s, settings.payment_breaker_cooldown_s, settings.bcrypt_rounds) == (
+        2.0,
+        30.0,
+        12,
+    )
+
+
+def test_optional_settings_are_read() -> None:
+    settings = Settings.from_env(
+        {
+            **BASE,
+            "REDIS_URL": "redis://127.0.0.1:6379/0",
+            "PAYMENT_GATEWAY_URL": "http://127.0.0.1:9000/",
+            "PAYMENT_BREAKER_COOLDOWN_S": "0.5",
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": "2525",
+        }
+    )
+    assert settings.payment_gateway_url == "http://127.0.0.1:9000"  # no trailing slash
+    assert (settings.payment_breaker_cooldown_s, settings.smtp_port) == (0.5, 2525)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"JWT_SECRET": "x"},
+            (
+                "environment variable DATABASE_URL is required but is not set (or empty); "
+                'set it in the service\'s env, e.g. `env = { DATABASE_URL = "..." }` in stackrig.toml'
+            ),
+        ),
+        (
+            {**BASE, "JWT_SECRET": ""},
+            (
+                "environment variable JWT_SECRET is required but is not set (or empty); "
+                'set it in the service\'s env, e.g. `env = { JWT_SECRET = "..." }` in stackrig.toml'
+            ),
+        ),
+        (
+            {**BASE, "DATABASE_URL": "mysql://127.0.0.1/shop"},
+            (
+                "environment variable DATABASE_URL must be a URL with scheme postgresql or postgres, "
+                "found 'mysql://127.0.0.1/shop' (scheme 'mysql'); fix the value, e.g. postgresql://127.0.0.1:PORT/..."
+            ),
+        ),
+        (
+            {**BASE, "PAYMENT_BREAKER_COOLDOWN_S": "soon"},
+            (
+                "environment variable PAYMENT_BREAKER_COOLDOWN_S must be float >= 0.0, found 'soon'; "
+                "fix it or unset it to use the default 30.0"
+            ),
+        ),
+        (
+            {**BASE, "BCRYPT_ROUNDS": "2"},
+            "environment variable BCRYPT_ROUNDS must be int >= 4, found '2'; fix it or unset it to use the default 12",
+        ),
+    ],
+    ids=["no-database-url", "empty-jwt-secret", "wrong-scheme", "not-a-number", "below-minimum"],
+)
+def test_bad_environment_is_explained(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env(env)
+    assert str(error.value) == message
