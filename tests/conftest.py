@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from helpers import PROGRAMS
 
 pytest_plugins = ["pytester"]

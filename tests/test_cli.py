@@ -11,7 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from helpers import alive, leftovers, run_cli, tree_of, wait_until
 
 STACK = """

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import PROGRAMS, leftovers, run_cli, tree_of
 
 STACK = f"""

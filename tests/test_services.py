@@ -12,12 +12,11 @@ from pathlib import Path
 import psycopg
 import pytest
 import redis
+from helpers import REPO, leftovers, tree_of
 
 from stackrig import InitFailed, ProviderNotFound, Stack, load_stack
 from stackrig._runner import StackRunner
 from stackrig.providers import candidates
-
-from helpers import REPO, leftovers, tree_of
 
 HAS_EMBEDDED_PG = any("pip" in src for _, src in candidates("postgres"))
 HAS_SYSTEM_PG = any(src == "system" for _, src in candidates("postgres"))
@@ -35,7 +34,8 @@ def test_postgres_init_runs_once_and_is_cached(stackfile: Callable[[str], Path],
         database = "shop"
         user = "shopper"
         password = "s3cret"
-        init = ["schema.sql", "echo ran >> {marker} && psql \\"$DATABASE_URL\\" -c 'INSERT INTO items (name) VALUES (1)'"]
+        init = ["schema.sql",
+                "echo ran >> {marker} && psql \\"$DATABASE_URL\\" -c 'INSERT INTO items (name) VALUES (1)'"]
         settings = {{ work_mem = "8MB" }}
         export = {{ DATABASE_URL = "${{url}}" }}
     """)

@@ -11,12 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers import alive, leftovers, marked_pids, tree_of, wait_until
 
 from stackrig import PortInUse, ReadinessTimeout, ServiceExited, load_stack
 from stackrig._ports import allocate_port
 from stackrig._runner import StackRunner
-
-from helpers import alive, leftovers, marked_pids, tree_of, wait_until
 
 
 def runner_for(path: Path) -> StackRunner:

@@ -7,6 +7,7 @@ deadline and fails at once when the process exits.
 
 from __future__ import annotations
 
+import http.client
 import re
 import socket
 import subprocess
@@ -15,8 +16,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
-
-import http.client
 
 __all__ = ["Probe", "ProbeTarget", "HttpProbe", "TcpProbe", "LogProbe", "CommandProbe", "AllOf", "wait_ready"]
 

@@ -67,9 +67,9 @@ class ServiceHandle:
         return tail(self.log_path, lines)
 
     def __getattr__(self, attr: str) -> str:
-        attrs = self.__dict__.get("info").attributes if "info" in self.__dict__ else {}
-        if attr in attrs:
-            return attrs[attr]
+        info: ServiceInfo | None = self.__dict__.get("info")
+        if info is not None and attr in info.attributes:
+            return info.attributes[attr]
         raise AttributeError(attr)
 
     def __repr__(self) -> str:

@@ -200,6 +200,7 @@ class StackRunner:
         if probe is None:
             return
         for inst in service.instances:
+            assert probe is not None
             ok, code = wait_ready(probe, inst.target, deadline=deadline, exited=inst.process.poll,
                                   cancelled=self.ctx.cancelled.is_set)
             if ok:

@@ -38,7 +38,9 @@ kids = {}
 for e in os.listdir("/proc"):
     if e.isdigit():
         try:
-            with open("/proc/%s/stat" % e, "rb") as f: kids.setdefault(int(f.read().rsplit(b")", 1)[1].split()[1]), []).append(int(e))
+            with open("/proc/%s/stat" % e, "rb") as f:
+                ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+            kids.setdefault(ppid, []).append(int(e))
         except (OSError, ValueError, IndexError): pass
 tree, todo = [], list(groups)
 while todo:

@@ -205,7 +205,7 @@ def serve(ctx: click.Context) -> None:
     try:
         stack = _load(ctx)
         runner = StackRunner(stack, on_event=on_event)
-        record = runner.up()
+        runner.up()
         write_current(stack.root, runner.state_path, runner.run_id)
         send({"type": "ready"})
         devnull = os.open(os.devnull, os.O_WRONLY)

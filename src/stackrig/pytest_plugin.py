@@ -200,7 +200,8 @@ def _session(request: pytest.FixtureRequest) -> StackrigSession:
 
 @pytest.fixture(scope="session")
 def rig(request: pytest.FixtureRequest) -> Iterator[Rig]:
-    """The running stack: ``rig["db"].url``, ``rig.env``, ``rig.http("api")``, ``rig.sql("db")``, ``rig.redis("cache")``."""
+    """The running stack: ``rig["db"].url``, ``rig.env``, ``rig.http("api")``, ``rig.sql("db")``,
+    ``rig.redis("cache")``."""
     session = _session(request)
     try:
         the_rig = session.get_rig()

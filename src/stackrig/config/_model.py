@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "ReadySpec",
@@ -97,7 +97,8 @@ class _ServerSpec(ServiceSpec):
                 parse_version_constraint(value)
             except InvalidSpecifier:
                 raise ValueError(
-                    f"version constraint {value!r} is not valid; expected e.g. \"15\", \">=14\", \">=14,<17\" or \"~=7.2\""
+                    f"version constraint {value!r} is not valid; "
+                    'expected e.g. "15", ">=14", ">=14,<17" or "~=7.2"'
                 ) from None
         return value
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import ClassVar
 from urllib.parse import quote
 
-from .._probes import LogProbe, Probe, ProbeTarget, wait_ready
 from .._ports import allocate_port
+from .._probes import LogProbe, Probe, ProbeTarget, wait_ready
 from .._process import ManagedProcess, tail
 from ..config import PostgresSpec
 from ..errors import ServiceError
@@ -56,7 +56,7 @@ class PostgresService(Service):
     kind: ClassVar[str] = "postgres"
     spec: PostgresSpec
 
-    def __init__(self, spec: PostgresSpec, ctx: "RunContext") -> None:  # type: ignore[name-defined] # noqa: F821
+    def __init__(self, spec: PostgresSpec, ctx: RunContext) -> None:  # type: ignore[name-defined] # noqa: F821
         super().__init__(spec, ctx)
         self.binary: Binary | None = None
         self.data: Path | None = None
