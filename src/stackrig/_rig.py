@@ -153,6 +153,15 @@ class Rig:
             raise StackrigError("rig.redis() needs redis-py", hint="pip install redis") from None
         return self._client("redis", name, lambda: redis.Redis.from_url(svc.url, decode_responses=True))
 
+    def mail(self, name: str) -> Any:
+        """The captured messages of an smtp service (:class:`stackrig.mail.Mailbox`)."""
+        from .mail import Mailbox
+
+        svc = self[name]
+        if svc.kind != "smtp":
+            raise StackrigError(f"rig.mail({name!r}): service '{name}' is a {svc.kind} service, not smtp")
+        return Mailbox(svc.info.attributes["mailbox"], service=name)
+
     def close(self) -> None:
         """Close every client handed out."""
         for client in self._clients.values():

@@ -10,6 +10,7 @@ from ._model import (
     ReadySpec,
     RedisSpec,
     ServiceSpec,
+    SmtpSpec,
     SettingsSpec,
     parse_version_constraint,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "RedisSpec",
     "Reference",
     "ServiceSpec",
+    "SmtpSpec",
     "SettingsSpec",
     "StackFile",
     "find_stack_file",

@@ -19,6 +19,7 @@ __all__ = [
     "RedisSpec",
     "ProcessSpec",
     "HttpStubSpec",
+    "SmtpSpec",
     "SettingsSpec",
     "KINDS",
     "parse_version_constraint",
@@ -144,6 +145,12 @@ class HttpStubSpec(ServiceSpec):
     attributes: ClassVar[tuple[str, ...]] = ("host", "port", "url", "name")
 
 
+class SmtpSpec(ServiceSpec):
+    kind: Literal["smtp"]
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    attributes: ClassVar[tuple[str, ...]] = ("host", "port", "url", "name")
+
+
 class SettingsSpec(_Strict):
     """The optional ``[stackrig]`` table: settings for the whole stack."""
 
@@ -156,5 +163,6 @@ KINDS: dict[str, type[ServiceSpec]] = {
     "redis": RedisSpec,
     "process": ProcessSpec,
     "http-stub": HttpStubSpec,
+    "smtp": SmtpSpec,
 }
 

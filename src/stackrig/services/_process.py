@@ -52,6 +52,31 @@ class ProcessService(Service):
             self.spawn(self.argv(port), env, self.cwd(), port, index=index)
 
 
+class SmtpService(Service):
+    """`kind = "smtp"`: an aiosmtpd server that captures messages into a mailbox folder."""
+
+    kind: ClassVar[str] = "smtp"
+
+    def url_for(self, port: int | None) -> str:
+        return f"smtp://{self.host}:{port}" if port else ""
+
+    @property
+    def mailbox(self) -> Path:
+        return self.ctx.data_dir / self.name / "mailbox"
+
+    def attributes(self, port: int | None = None) -> dict[str, str]:
+        attrs = super().attributes(port)
+        attrs["mailbox"] = str(self.mailbox)
+        return attrs
+
+    def launch(self) -> None:
+        assert self.port is not None
+        self.mailbox.mkdir(parents=True, exist_ok=True)
+        argv = [sys.executable, "-m", "stackrig.mail", "--host", self.host, "--port", str(self.port),
+                "--mailbox", str(self.mailbox)]
+        self.spawn(argv, self.base_env(), self.ctx.stack_root, self.port)
+
+
 class HttpStubService(Service):
     """`kind = "http-stub"`: stackrig's WireMock-compatible stub server."""
 
