@@ -190,3 +190,38 @@ def test_control_of_a_stack_owned_by_stackrig_up(pytester: pytest.Pytester) -> N
         result.stdout.fnmatch_lines(["stackrig: stack * attached to stackrig up*"])
     finally:
         run_cli("down", cwd=pytester.path)
+
+
+def test_xdist_workers_share_servers_with_their_own_slices(pytester: pytest.Pytester) -> None:
+    """-n 2: one postgres and one redis for the run; each worker its own database, Redis index and app."""
+    pytester.makefile(".toml", stackrig=STACK)
+    pytester.makepyfile("""
+        import json, os, pytest
+
+        @pytest.mark.parametrize("i", range(6))
+        def test_slice(rig, i):
+            worker = os.environ["PYTEST_XDIST_WORKER"]
+            db = rig.sql("db").execute("SELECT current_database()").fetchone()[0]
+            assert db.endswith("_" + worker)
+            index = rig.redis("cache").connection_pool.connection_kwargs["db"]
+            env = rig.http("api").get("/env").json()  # the app was wired to the same slice
+            assert env.get("STACKRIG_SERVICE") == "api"
+            with open(f"seen-{worker}-{i}.json", "w") as f:
+                json.dump({"db": db, "redis": index, "db_port": rig["db"].port, "api": rig["api"].url,
+                           "pids": [rig["db"].pid, rig["cache"].pid, rig["api"].pid]}, f)
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-n", "2")
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines(["stackrig: * servers shared by the xdist workers*"])
+    seen = [json.loads(p.read_text()) for p in pytester.path.glob("seen-*.json")]
+    by_worker: dict[str, list[dict[str, object]]] = {}
+    for path in pytester.path.glob("seen-*.json"):
+        by_worker.setdefault(path.name.split("-")[1], []).append(json.loads(path.read_text()))
+    assert len(by_worker) == 2
+    assert len({s["db_port"] for s in seen}) == 1  # one server for the run
+    assert len({s["db"] for s in seen}) == 2 and len({s["redis"] for s in seen}) == 2
+    assert len({s["api"] for s in seen}) == 2  # an app per worker
+    pids = sorted({p for s in seen for p in s["pids"]})  # type: ignore[attr-defined]
+    from helpers import alive
+
+    assert not any(alive(p) for p in pids)  # servers stopped after the last worker

@@ -237,7 +237,8 @@ from stackrig import load_stack
 from stackrig._runner import StackRunner
 r = StackRunner(load_stack(sys.argv[1]))
 rec = r.up()
-print(json.dumps({"run_id": r.run_id, "pids": [p for s in rec.services for p in s.pids]}), flush=True)
+print(json.dumps({"run_id": r.run_id, "pids": [p for s in rec.services for p in s.pids], "data": rec.data_dir}),
+      flush=True)
 time.sleep(600)
 """
 
@@ -267,6 +268,7 @@ def test_sigkill_of_the_runner_leaves_no_process(stackfile: Callable[[str], Path
         runner.send_signal(signal.SIGKILL)  # also when an assert above failed: its watchdog cleans up
         runner.wait()
     assert wait_until(lambda: leftovers(info["run_id"], info["pids"], tree) == [], 30)
+    assert wait_until(lambda: not Path(info["data"]).exists(), 10)  # the watchdog removed the run data
 
 
 def test_teardown_leaves_no_process(stackfile: Callable[[str], Path]) -> None:

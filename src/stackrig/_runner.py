@@ -36,6 +36,7 @@ from ._watchdog import Watchdog, sweep_marked
 from .config import StackFile
 from .errors import ReadinessTimeout, ServiceError, ServiceExited, StackrigError
 from .services import SERVICE_TYPES, RunContext, Service
+from .services._external import ExternalService
 
 __all__ = ["StackRunner", "ServiceEvent", "new_run_id"]
 
@@ -55,6 +56,18 @@ def new_run_id() -> str:
 
 
 KEEP_RUNS = 20
+
+
+def _closure(stack: StackFile, names: set[str]) -> set[str]:
+    """`names` and everything they depend on."""
+    todo, seen = list(names), set()
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in stack.services:
+            continue
+        seen.add(name)
+        todo.extend(stack.services[name].depends_on)
+    return seen
 
 
 def prune_runs(runs: Path, keep: int = KEEP_RUNS) -> None:
@@ -77,8 +90,13 @@ class StackRunner:
     """Runs one stack once: `up()` then `down()` (also usable as a context manager)."""
 
     def __init__(self, stack: StackFile, *, on_event: Callable[[ServiceEvent], None] | None = None,
-                 run_id: str | None = None) -> None:
+                 run_id: str | None = None, only: set[str] | None = None,
+                 external: dict[str, tuple[ServiceInfo, str]] | None = None) -> None:
+        """`only`: run just these services (and what they depend on); `external`: services someone
+        else runs, by name -> (their record, the URL this run should use)."""
         self.stack = stack
+        self.only = _closure(stack, only) if only is not None else None
+        self.external = external or {}
         self.run_id = run_id or new_run_id()
         self.on_event = on_event or (lambda e: None)
         self.project_dir = stack.root
@@ -109,15 +127,22 @@ class StackRunner:
         logs.mkdir(parents=True, exist_ok=True)
         data = data_root(self.stack.settings.data_dir, self.project_dir) / self.run_id
         data.mkdir(parents=True, exist_ok=True)
-        user = unprivileged_user() if any(s.kind == "postgres" for s in self.stack.services.values()) else None
+        user = unprivileged_user() if any(s.kind == "postgres" and n not in self.external
+                                          for n, s in self.stack.services.items()) else None
         if user is not None:
             os.chown(data, user.uid, user.gid)
             os.chmod(logs, 0o777)
         self.ctx = ctx = RunContext(self.run_id, self.stack.root, self.stack.path, logs, data,
-                                    Watchdog(self.run_id), user)
+                                    Watchdog(self.run_id, data_dir=str(data)), user)
         try:
             for name, spec in self.stack.services.items():
-                service = SERVICE_TYPES[spec.kind](spec, ctx)
+                if self.only is not None and name not in self.only:
+                    continue
+                if name in self.external:
+                    info, url = self.external[name]
+                    service: Service = ExternalService(spec, ctx, info, url)
+                else:
+                    service = SERVICE_TYPES[spec.kind](spec, ctx)
                 self.services[name] = service
             ctx.services = self.services
             for service in self.services.values():

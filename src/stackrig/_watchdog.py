@@ -22,9 +22,10 @@ __all__ = ["Watchdog", "MARKER_ENV", "sweep_marked"]
 MARKER_ENV = "STACKRIG_RUN_ID"
 
 _SOURCE = r'''
-import os, signal, sys, time
+import os, shutil, signal, sys, time
 marker = sys.argv[1].encode()
 grace = float(sys.argv[2])
+data_dir = sys.argv[3] if len(sys.argv) > 3 else ""
 groups = set()
 for raw in sys.stdin.buffer:
     line = raw.strip()
@@ -66,6 +67,9 @@ for pid in os.listdir("/proc"):
     if marker in env:
         try: os.kill(int(pid), signal.SIGKILL)
         except OSError: pass
+if data_dir:
+    time.sleep(0.1)
+    shutil.rmtree(data_dir, ignore_errors=True)
 '''
 
 
@@ -98,9 +102,10 @@ def sweep_marked(run_id: str, sig: int = signal.SIGKILL) -> list[int]:
 class Watchdog:
     """Handle on the guardian process of one run."""
 
-    def __init__(self, run_id: str, grace: float = 3.0) -> None:
+    def __init__(self, run_id: str, grace: float = 3.0, data_dir: str = "") -> None:
+        """`data_dir`: the run's data, removed when the watchdog has to clean up."""
         self._proc = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-c", _SOURCE, f"{MARKER_ENV}={run_id}", str(grace)],
+            [sys.executable, "-I", "-S", "-c", _SOURCE, f"{MARKER_ENV}={run_id}", str(grace), data_dir],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -68,6 +68,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(StackrigSession(config, stack), "stackrig-session")
 
 
+def _xdist_role(config: pytest.Config) -> str:
+    """'worker', 'controller' (xdist distributing to workers) or 'single'."""
+    if hasattr(config, "workerinput"):
+        return "worker"
+    if config.pluginmanager.hasplugin("xdist") and getattr(config.option, "numprocesses", None) and \
+            getattr(config.option, "dist", "no") != "no":
+        return "controller"
+    return "single"
+
+
 class StackrigSession:
     """Owns (or attaches to) the stack for one pytest session."""
 
@@ -80,6 +90,8 @@ class StackrigSession:
         self.attached_from: str | None = None
         self.start_ms: float | None = None
         self._offsets: dict[str, int] = {}
+        self.role = _xdist_role(config)
+        self.shared: RunRecord | None = None  # controller: the servers every worker slices
 
     # -- attach or start ----------------------------------------------------
     def _attach(self) -> RunRecord | None:
@@ -105,19 +117,67 @@ class StackrigSession:
         if self.error is not None:
             raise self.error
         t0 = time.monotonic()
-        record = self._attach()
-        if record is None:
-            from ._runner import StackRunner
+        from ._runner import StackRunner
 
-            self.runner = StackRunner(self.stack)
-            try:
-                record = self.runner.up()
-            except StackrigError as exc:
-                self.error = exc
-                raise
+        record: RunRecord | None
+        try:
+            if self.role == "worker":
+                record = self._worker_slice()
+            else:
+                record = self._attach()
+                if record is None:
+                    self.runner = StackRunner(self.stack)
+                    record = self.runner.up()
+        except StackrigError as exc:
+            self.error = exc
+            raise
+        assert record is not None
         self.start_ms = (time.monotonic() - t0) * 1000
         self.rig = Rig(record)
         return self.rig
+
+    # -- pytest-xdist -------------------------------------------------------------
+    def _worker_slice(self) -> RunRecord:
+        """This worker's run: slices of the controller's servers, and its own other services."""
+        from ._runner import StackRunner
+        from ._slices import make_slices
+
+        workerinput: dict[str, Any] = self.config.workerinput  # type: ignore[attr-defined]
+        state = workerinput.get("stackrig_state")
+        if not state:
+            error = workerinput.get("stackrig_error") or "the xdist controller started no stack"
+            raise StackrigError(error)
+        shared = RunRecord.load(Path(state))
+        worker_id = str(workerinput.get("workerid", "gw0"))
+        self.attached_from = f"the xdist controller's servers (slice {worker_id})"
+        slices = make_slices(shared, worker_id)
+        self.runner = StackRunner(self.stack, external=slices)
+        return self.runner.up()  # type: ignore[no-any-return]
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """xdist controller: start the shared servers once, before any worker starts."""
+        if self.role != "controller":
+            return
+        from ._runner import StackRunner
+        from ._slices import SHARED_KINDS
+
+        servers = {n for n, s in self.stack.services.items() if s.kind in SHARED_KINDS}
+        try:
+            self.shared = self._attach()
+            if self.shared is None:
+                self.runner = StackRunner(self.stack, only=servers)
+                self.shared = self.runner.up()
+        except StackrigError as exc:
+            self.error = exc
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        if self.shared is not None:
+            path = Path(self.shared.logs_dir).parent / "state.json"
+            node.workerinput["stackrig_state"] = str(path)
+        elif self.error is not None:
+            node.workerinput["stackrig_error"] = str(self.error)
 
     def stop(self) -> None:
         if self.rig is not None:
@@ -134,7 +194,8 @@ class StackrigSession:
         self.stop()
 
     def pytest_report_header(self) -> str:
-        return f"stackrig: {self.stack.path} ({', '.join(self.stack.services)})"
+        mode = " — servers shared by the xdist workers, each with its own slice" if self.role == "controller" else ""
+        return f"stackrig: {self.stack.path} ({', '.join(self.stack.services)}){mode}"
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.rig is None or self.start_ms is None:

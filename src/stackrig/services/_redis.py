@@ -12,7 +12,8 @@ from ._base import Service
 
 __all__ = ["RedisService"]
 
-DEFAULT_CONFIG = {"save": "", "appendonly": "no", "protected-mode": "no", "daemonize": "no"}
+# `databases 256`: one database index per pytest-xdist worker, with room to spare.
+DEFAULT_CONFIG = {"save": "", "appendonly": "no", "protected-mode": "no", "daemonize": "no", "databases": "256"}
 
 
 class RedisService(Service):
