@@ -22,6 +22,11 @@ class ServiceHandle:
     def __init__(self, info: ServiceInfo, control: str = "") -> None:
         self.info = info
         self._control = control
+        self._url: str | None = None  # a per-test URL (isolation = "clone")
+
+    def use_url(self, url: str | None) -> None:
+        """Point this handle at another URL (a test's cloned database); None goes back."""
+        self._url = url
 
     def _call(self, op: str) -> None:
         from ._control import control_call
@@ -51,7 +56,7 @@ class ServiceHandle:
 
     name = property(lambda self: self.info.name)
     kind = property(lambda self: self.info.kind)
-    url = property(lambda self: self.info.url)
+    url = property(lambda self: self._url or self.info.url)
     host = property(lambda self: self.info.host)
     port = property(lambda self: self.info.port)
     ports = property(lambda self: list(self.info.ports))
@@ -82,7 +87,7 @@ class Rig:
     def __init__(self, record: RunRecord) -> None:
         self.record = record
         self._services = {s.name: ServiceHandle(s, record.control) for s in record.services}
-        self._clients: dict[tuple[str, str], Any] = {}
+        self._clients: dict[tuple[str, str, str], Any] = {}
 
     @property
     def run_id(self) -> str:
@@ -110,10 +115,18 @@ class Rig:
         return name in self._services
 
     def _client(self, kind: str, name: str, make: Any) -> Any:
-        key = (kind, name)
+        key = (kind, name, self[name].url)
         if key not in self._clients:
             self._clients[key] = make()
         return self._clients[key]
+
+    def forget_clients(self, name: str) -> None:
+        """Close the cached clients of one service (its URL changed)."""
+        for key in [k for k in self._clients if k[1] == name]:
+            try:
+                self._clients.pop(key).close()
+            except Exception:
+                pass
 
     def http(self, name: str, **kwargs: Any) -> httpx.Client:
         """An httpx client whose base URL is the service's URL (cached per service)."""
@@ -138,8 +151,8 @@ class Rig:
             return psycopg.connect(svc.url, autocommit=True)
 
         conn = self._client("sql", name, connect)
-        if conn.closed:
-            conn = self._clients[("sql", name)] = connect()
+        if conn.closed or conn.broken:
+            conn = self._clients[("sql", name, svc.url)] = connect()
         return conn
 
     def redis(self, name: str) -> Any:

@@ -91,6 +91,7 @@ class StackrigSession:
         self.start_ms: float | None = None
         self._offsets: dict[str, int] = {}
         self.role = _xdist_role(config)
+        self.isolation: Any = None  # _isolate.Isolation once the rig is up
         self.shared: RunRecord | None = None  # controller: the servers every worker slices
 
     # -- attach or start ----------------------------------------------------
@@ -133,8 +134,16 @@ class StackrigSession:
             raise
         assert record is not None
         self.start_ms = (time.monotonic() - t0) * 1000
-        self.rig = Rig(record)
-        return self.rig
+        rig = Rig(record)
+        from ._isolate import Isolation
+
+        try:
+            self.isolation = Isolation(self.stack, rig)
+        except StackrigError as exc:
+            self.error = exc
+            raise
+        self.rig = rig
+        return rig
 
     # -- pytest-xdist -------------------------------------------------------------
     def _worker_slice(self) -> RunRecord:
@@ -180,6 +189,9 @@ class StackrigSession:
             node.workerinput["stackrig_error"] = str(self.error)
 
     def stop(self) -> None:
+        if self.isolation is not None:
+            self.isolation.close()
+            self.isolation = None
         if self.rig is not None:
             self.rig.close()
         if self.runner is not None:
@@ -207,7 +219,17 @@ class StackrigSession:
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
         if self.rig is not None:
             self._mark_offsets()
+        if self.isolation is not None:
+            self.isolation.before(item.nodeid)  # errors the test when the last reset failed
         yield
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, None, None]:
+        try:
+            return (yield)
+        finally:
+            if self.isolation is not None:
+                self.isolation.after(item.nodeid)  # after every fixture's teardown
 
     def _mark_offsets(self) -> None:
         assert self.rig is not None
@@ -269,4 +291,6 @@ def rig(request: pytest.FixtureRequest) -> Iterator[Rig]:
     except StackrigError as exc:
         pytest.fail(f"stackrig could not start the stack:\n{exc}", pytrace=False)
     session._mark_offsets()
+    if session.isolation is not None:
+        session.isolation.before(request.node.nodeid)  # the first test: clones, dirty checks
     yield the_rig

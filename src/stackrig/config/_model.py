@@ -111,13 +111,17 @@ class PostgresSpec(_ServerSpec):
     password: str | None = None
     settings: dict[str, Scalar] = {}
     init: str | list[str] = []
+    seed: str | list[str] = []
     init_inputs: list[str] = Field(default=[], description="globs whose content re-runs a command init when changed")
+    isolation: Literal["reset", "clone", "transaction", "none"] = "reset"
+    reset_timeout: Annotated[float, Field(gt=0)] = 5.0
     attributes: ClassVar[tuple[str, ...]] = ("host", "port", "url", "name", "user", "password", "database")
 
 
 class RedisSpec(_ServerSpec):
     kind: Literal["redis"]
     config: dict[str, Scalar] = {}
+    isolation: Literal["flush", "none"] = "flush"
     attributes: ClassVar[tuple[str, ...]] = ("host", "port", "url", "name")
 
 

@@ -19,8 +19,10 @@ import fcntl
 import glob
 import hashlib
 import os
+import re
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -181,11 +183,26 @@ def init_digest(items: list[str], inputs: list[str], root: Path) -> str:
     return h.hexdigest()[:16]
 
 
+_CALLABLE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+_CALL = """
+import importlib, os, sys
+sys.path.insert(0, os.getcwd())
+module, _, name = sys.argv[1].partition(":")
+getattr(importlib.import_module(module), name)(sys.argv[2])
+"""
+
+
 def run_init_item(item: str, *, root: Path, psql: Path, port: int, superuser: str, database: str,
-                  env: dict[str, str], service: str, log: Path) -> None:
-    """Apply one `init` entry: a .sql file through psql, anything else as a shell command."""
+                  env: dict[str, str], service: str, log: Path, url: str) -> None:
+    """Apply one `init`/`seed` entry: a .sql file through psql, `module:function` called with the
+    database URL, anything else as a shell command."""
     path = root / item
-    if item.endswith(".sql"):
+    if _CALLABLE.match(item) and not item.endswith(".sql"):
+        done = subprocess.run([sys.executable, "-c", _CALL, item, url], capture_output=True, text=True, env=env,
+                              cwd=root)
+        what = f"init callable {item}"
+    elif item.endswith(".sql"):
         if not path.is_file():
             raise InitFailed(f"service '{service}': init file {item!r} not found (looked at {path})",
                              service=service, hint="fix the path in `init`; it is relative to the stack file")

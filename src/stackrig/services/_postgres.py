@@ -52,6 +52,10 @@ FAST_SETTINGS: dict[str, str] = {
 }
 
 
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
 class PostgresService(Service):
     kind: ClassVar[str] = "postgres"
     spec: PostgresSpec
@@ -101,9 +105,11 @@ class PostgresService(Service):
         base = ensure_cluster(base_key(self.binary, self.spec.user),
                               lambda data: run_initdb(self.binary, data, self.spec.user, user, self.name),  # type: ignore[arg-type]
                               user=user, service=self.name)
-        items = [self.spec.init] if isinstance(self.spec.init, str) else list(self.spec.init)
-        key = "-".join([base.name, init_digest([self.spec.database, self.spec.password or "", *items],
-                                                self.spec.init_inputs, self.ctx.stack_root)])
+        items = _as_list(self.spec.init) + _as_list(self.spec.seed)
+        tracked = self.spec.isolation in ("reset", "clone")
+        key = "-".join([base.name, init_digest([self.spec.database, self.spec.password or "",
+                                                f"isolation={tracked}", *items],
+                                               self.spec.init_inputs, self.ctx.stack_root)])
         prepared = ensure_cluster(key, lambda data: self._build_prepared(base, data, items, deadline),
                                   user=user, service=self.name)
         self.data = self.ctx.data_dir / self.name / "data"
@@ -151,11 +157,26 @@ class PostgresService(Service):
             for item in items:
                 run_init_item(item, root=self.ctx.stack_root, psql=psql, port=lease.port,
                               superuser=self.spec.user, database=self.spec.database, env=env,
-                              service=self.name, log=log)
+                              service=self.name, log=log, url=admin_url)
+            if self.spec.isolation in ("reset", "clone"):
+                self._install_isolation(admin_url, log)
         finally:
             proc.stop(30, sig=signal.SIGINT)  # fast shutdown: a clean checkpoint for the copies
             self.ctx.unregister(proc)
             lease.release()
+
+    def _install_isolation(self, url: str, log: Path) -> None:
+        """Snapshot the baseline and install change tracking, once, into the cached cluster."""
+        try:
+            from ..isolation import PgIsolation
+        except ImportError:
+            raise ServiceError(
+                f"service '{self.name}': `isolation = \"{self.spec.isolation}\"` needs psycopg 3",
+                service=self.name, hint="pip install 'psycopg[binary]', or set isolation = \"none\"") from None
+        with PgIsolation(url) as iso:
+            iso.install(terminate_sessions=True)
+        with open(log, "a") as f:
+            f.write(f"--- stackrig: isolation installed on database {self.spec.database}\n")
 
     def _server_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
