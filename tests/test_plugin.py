@@ -225,3 +225,54 @@ def test_xdist_workers_share_servers_with_their_own_slices(pytester: pytest.Pyte
     from helpers import alive
 
     assert not any(alive(p) for p in pids)  # servers stopped after the last worker
+
+
+def test_faults_through_the_proxy_reported_and_cleared(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", stackrig=f"""
+[services.db]
+kind = "postgres"
+faults = true
+export = {{ DATABASE_URL = "${{url}}" }}
+[services.api]
+kind = "process"
+command = ["{sys.executable}", "{PROGRAMS}/serve_http.py"]
+depends_on = ["db"]
+ready = {{ http = "/health" }}
+""")
+    pytester.makepyfile("""
+        import psycopg, pytest, time
+
+        def test_1_app_sees_the_proxy(rig):
+            app_env = rig.http("api").get("/env").json()
+            assert app_env["DATABASE_URL"] == rig["db"].url == rig.env["DATABASE_URL"]
+            assert rig["db"].url != rig["db"].direct_url
+            with psycopg.connect(rig["db"].url) as conn:
+                assert conn.execute("select 1").fetchone() == (1,)
+
+        def test_2_down_and_latency(rig):
+            fault = rig.fault("db")
+            fault.down()
+            with pytest.raises(psycopg.OperationalError):
+                psycopg.connect(rig["db"].url, connect_timeout=3)
+            assert rig.sql("db").execute("select 2").fetchone() == (2,)  # the back door bypasses it
+            fault.up()
+            fault.latency(300)
+            t0 = time.monotonic()
+            with psycopg.connect(rig["db"].url) as conn:
+                conn.execute("select 1")
+            assert time.monotonic() - t0 >= 0.3
+            assert False, "fail on purpose: the report lists the active toxic"
+
+        def test_3_toxics_were_removed(rig):
+            assert rig.fault("db").toxics() == []
+            with psycopg.connect(rig["db"].url, connect_timeout=5) as conn:
+                assert conn.execute("select 3").fetchone() == (3,)
+
+        def test_4_not_behind_the_proxy(rig):
+            with pytest.raises(Exception, match="service 'api' is not behind the fault proxy"):
+                rig.fault("api")
+    """)
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines(["*stackrig: faults active when the test failed*", "proxy 'db' *: up",
+                                 "*latency*300*"])

@@ -41,12 +41,13 @@ class Isolation:
                 from .isolation import PgIsolation
 
                 base = spec.database
-                iso = PgIsolation(handle.url, lock_timeout=spec.reset_timeout, template=f"{base}__stackrig_tpl")
+                iso = PgIsolation(handle.direct_url, lock_timeout=spec.reset_timeout,
+                                  template=f"{base}__stackrig_tpl")
                 (self._pg if spec.isolation == "reset" else self._clone)[name] = iso
             elif isinstance(spec, RedisSpec) and spec.isolation == "flush":
                 from .isolation import RedisIsolation
 
-                r = RedisIsolation(handle.url)
+                r = RedisIsolation(handle.direct_url)
                 r.install()
                 self._redis[name] = r
 

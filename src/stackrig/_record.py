@@ -47,6 +47,7 @@ class ServiceInfo:
     source: str = ""
     attributes: dict[str, str] = field(default_factory=dict)
     exports: dict[str, str] = field(default_factory=dict)
+    proxied: bool = False  # `url` goes through the fault proxy; `attributes["direct_url"]` does not
 
     @property
     def pid(self) -> int | None:
@@ -67,6 +68,7 @@ class RunRecord:
     logs_dir: str
     data_dir: str
     control: str = ""  # Unix socket of the owner's control channel
+    faults_api: str = ""  # the fault proxy's Toxiproxy-compatible API, when any service is behind it
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -57,6 +57,11 @@ class ServiceHandle:
     name = property(lambda self: self.info.name)
     kind = property(lambda self: self.info.kind)
     url = property(lambda self: self._url or self.info.url)
+
+    @property
+    def direct_url(self) -> str:
+        """The URL that bypasses the fault proxy (same as `url` when the service is not behind it)."""
+        return self._url or self.info.attributes.get("direct_url") or self.info.url
     host = property(lambda self: self.info.host)
     port = property(lambda self: self.info.port)
     ports = property(lambda self: list(self.info.ports))
@@ -147,12 +152,12 @@ class Rig:
         except ImportError:
             raise StackrigError("rig.sql() needs psycopg 3", hint="pip install 'psycopg[binary]'") from None
 
-        def connect() -> Any:
-            return psycopg.connect(svc.url, autocommit=True)
+        def connect() -> Any:  # the test's back door: never through the fault proxy
+            return psycopg.connect(svc.direct_url, autocommit=True)
 
         conn = self._client("sql", name, connect)
         if conn.closed or conn.broken:
-            conn = self._clients[("sql", name, svc.url)] = connect()
+            conn = self._clients[("sql", name, svc.url)] = connect()  # key: the client cache's
         return conn
 
     def redis(self, name: str) -> Any:
@@ -164,7 +169,24 @@ class Rig:
             import redis
         except ImportError:
             raise StackrigError("rig.redis() needs redis-py", hint="pip install redis") from None
-        return self._client("redis", name, lambda: redis.Redis.from_url(svc.url, decode_responses=True))
+        return self._client("redis", name, lambda: redis.Redis.from_url(svc.direct_url, decode_responses=True))
+
+    def fault(self, name: str) -> Any:
+        """The fault proxy in front of a service (:class:`stackrig.faults.Fault`): latency, down, ..."""
+        from .faults import FaultClient
+
+        svc = self[name]
+        if not svc.info.proxied or not self.record.faults_api:
+            raise StackrigError(f"rig.fault({name!r}): service '{name}' is not behind the fault proxy",
+                                hint=f"set `faults = true` in [services.{name}] (or in [stackrig] for all)")
+        return FaultClient(self.record.faults_api).proxy(name)
+
+    @property
+    def faults(self) -> Any:
+        """The run's fault proxy (:class:`stackrig.faults.FaultClient`), or None."""
+        from .faults import FaultClient
+
+        return FaultClient(self.record.faults_api) if self.record.faults_api else None
 
     def mail(self, name: str) -> Any:
         """The captured messages of an smtp service (:class:`stackrig.mail.Mailbox`)."""

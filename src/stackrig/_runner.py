@@ -17,9 +17,11 @@ Any failure cancels the rest and tears down what started, dependents first.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -29,10 +31,10 @@ from pathlib import Path
 from ._control import ControlServer
 from ._paths import data_root, runtime_root
 from ._ports import allocate_port, claim_port
-from ._probes import wait_ready
-from ._process import tail, unprivileged_user
+from ._probes import HttpProbe, ProbeTarget, wait_ready
+from ._process import ManagedProcess, tail, unprivileged_user
 from ._record import RunRecord, ServiceInfo
-from ._watchdog import Watchdog, sweep_marked
+from ._watchdog import MARKER_ENV, Watchdog, sweep_marked
 from .config import StackFile
 from .errors import ReadinessTimeout, ServiceError, ServiceExited, StackrigError
 from .services import SERVICE_TYPES, RunContext, Service
@@ -91,12 +93,15 @@ class StackRunner:
 
     def __init__(self, stack: StackFile, *, on_event: Callable[[ServiceEvent], None] | None = None,
                  run_id: str | None = None, only: set[str] | None = None,
-                 external: dict[str, tuple[ServiceInfo, str]] | None = None) -> None:
+                 external: dict[str, tuple[ServiceInfo, str]] | None = None, faults: bool = True) -> None:
         """`only`: run just these services (and what they depend on); `external`: services someone
         else runs, by name -> (their record, the URL this run should use)."""
         self.stack = stack
         self.only = _closure(stack, only) if only is not None else None
         self.external = external or {}
+        self.faults_enabled = faults  # False: nobody here would connect through the proxy
+        self.fault_proxy: ManagedProcess | None = None
+        self.faults_api = ""
         self.run_id = run_id or new_run_id()
         self.on_event = on_event or (lambda e: None)
         self.project_dir = stack.root
@@ -150,6 +155,7 @@ class StackRunner:
                 for _ in range(service.wants_ports()):
                     service.leases.append(claim_port(fixed, service=service.name) if fixed and not service.leases
                                           else allocate_port())
+            self._start_fault_proxy()
             self._start_all()
         except BaseException:
             self.down()
@@ -158,6 +164,50 @@ class StackRunner:
         self.record = self._make_record((time.monotonic() - t_start) * 1000)
         self.record.save(self.state_path)
         return self.record
+
+    def _faulted(self) -> list[Service]:
+        if not self.faults_enabled:
+            return []
+        chosen = []
+        for service in self.services.values():
+            wanted = service.spec.faults if service.spec.faults is not None else self.stack.settings.faults
+            if wanted and service.port is not None:
+                chosen.append(service)
+        return chosen
+
+    def _start_fault_proxy(self) -> None:
+        """One fault proxy process for the run, in front of every service that asks for it."""
+        assert self.ctx is not None
+        faulted = self._faulted()
+        if not faulted:
+            return
+        t0 = time.monotonic()
+        self._emit("faults", "starting", t0)
+        proxies = []
+        for service in faulted:
+            service.public = allocate_port()
+            proxies.append({"name": service.name, "listen": f"127.0.0.1:{service.public.port}",
+                            "upstream": f"127.0.0.1:{service.port}", "enabled": True})
+        config = self.ctx.data_dir / "faults.json"
+        config.write_text(json.dumps(proxies, indent=2))
+        api = allocate_port()
+        self._fault_api_lease = api
+        proc = ManagedProcess("faults", [sys.executable, "-m", "stackrig.faults", "--api-port", str(api.port),
+                                         "--config", str(config)],
+                              env={**os.environ, MARKER_ENV: self.run_id}, cwd=self.stack.root,
+                              log_path=self.ctx.logs_dir / "faults.log")
+        with self.ctx.lock:
+            proc.start()
+            self.ctx.register(proc)
+        self.fault_proxy = proc
+        ok, code = wait_ready(HttpProbe("/version"), ProbeTarget("127.0.0.1", api.port, proc.log_path),
+                              deadline=time.monotonic() + 30, exited=proc.poll)
+        if not ok:
+            raise ServiceError(f"the fault proxy did not start (exit code {code})" if code is not None
+                               else "the fault proxy was not ready after 30 s", service="faults",
+                               log_path=proc.log_path, log_tail=tail(proc.log_path))
+        self.faults_api = f"http://127.0.0.1:{api.port}"
+        self._emit("faults", "ready", t0, self.faults_api)
 
     def _start_all(self) -> None:
         assert self.ctx is not None
@@ -257,14 +307,16 @@ class StackRunner:
             exports = s.exports()
             env.update(exports)
             infos.append(ServiceInfo(
-                name=s.name, kind=s.kind, url=s.url, host=s.host, port=s.port, ports=s.ports, pids=s.pids,
+                name=s.name, kind=s.kind, url=s.url_for(s.public_port), host=s.host, port=s.public_port,
+                ports=s.ports, pids=s.pids,
                 ready_ms=round(s.ready_ms, 1) if s.ready_ms is not None else None,
-                log=str(s.log_path()), source=s.describe_source(), attributes=s.attributes(), exports=exports))
+                log=str(s.log_path()), source=s.describe_source(), attributes=s.attributes(), exports=exports,
+                proxied=s.public is not None))
         return RunRecord(
             run_id=self.run_id, stack_file=str(self.stack.path), digest=self.stack.digest, owner_pid=os.getpid(),
             watchdog_pid=self.ctx.watchdog.pid, started_at=time.time(), ready_ms=round(ready_ms, 1),
             services=infos, env=env, logs_dir=str(self.ctx.logs_dir), data_dir=str(self.ctx.data_dir),
-            control=str(self.control.path) if self.control else "")
+            control=str(self.control.path) if self.control else "", faults_api=self.faults_api)
 
     # -- one service at a time (tests take services down and bring them back) ----
     def _service(self, name: str) -> Service:
@@ -344,9 +396,15 @@ class StackRunner:
             except BaseException as exc:  # keep stopping the others
                 errors.append(exc)
             self._emit(name, "stopped", t0)
+        if self.fault_proxy is not None:
+            self.fault_proxy.stop(5)
+            self.ctx.unregister(self.fault_proxy)
+            self._fault_api_lease.release()
         sweep_marked(self.run_id)
         for service in self.services.values():
             service.release_ports()
+            if service.public is not None:
+                service.public.release()
         ctx.watchdog.close()
         if not self.stack.settings.keep_data:
             shutil.rmtree(ctx.data_dir, ignore_errors=True)

@@ -29,7 +29,8 @@ def _pg_slice(info: ServiceInfo, worker_id: str) -> str:
 
     base = info.attributes["database"]
     name = f"{base}_{worker_id}"
-    admin = info.url.rsplit("/", 1)[0] + "/postgres"
+    direct = info.attributes.get("direct_url", info.url)
+    admin = direct.rsplit("/", 1)[0] + "/postgres"
     deadline = time.monotonic() + 60
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
@@ -45,7 +46,7 @@ def _pg_slice(info: ServiceInfo, worker_id: str) -> str:
                         "it stayed in use by other sessions for 60 s",
                         hint="nothing may stay connected to the baseline database under pytest-xdist") from None
                 time.sleep(0.05)
-    return info.url.rsplit("/", 1)[0] + "/" + name
+    return direct.rsplit("/", 1)[0] + "/" + name
 
 
 def make_slices(record: RunRecord, worker_id: str) -> dict[str, tuple[ServiceInfo, str]]:
@@ -56,5 +57,6 @@ def make_slices(record: RunRecord, worker_id: str) -> dict[str, tuple[ServiceInf
         if info.kind == "postgres":
             slices[info.name] = (info, _pg_slice(info, worker_id))
         elif info.kind == "redis":
-            slices[info.name] = (info, info.url.rsplit("/", 1)[0] + f"/{index}")
+            direct = info.attributes.get("direct_url", info.url)
+            slices[info.name] = (info, direct.rsplit("/", 1)[0] + f"/{index}")
     return slices

@@ -175,7 +175,7 @@ class StackrigSession:
         try:
             self.shared = self._attach()
             if self.shared is None:
-                self.runner = StackRunner(self.stack, only=servers)
+                self.runner = StackRunner(self.stack, only=servers, faults=False)  # workers proxy their slices
                 self.shared = self.runner.up()
         except StackrigError as exc:
             self.error = exc
@@ -228,6 +228,8 @@ class StackrigSession:
         try:
             return (yield)
         finally:
+            if self.rig is not None and self.rig.faults is not None:
+                self.rig.faults.reset()  # toxics removed, proxies enabled again
             if self.isolation is not None:
                 self.isolation.after(item.nodeid)  # after every fixture's teardown
 
@@ -245,6 +247,24 @@ class StackrigSession:
         report = outcome.get_result()
         if report.failed and self.rig is not None and call.when in ("setup", "call"):
             report.sections.append(("stackrig: service logs during this test", self.logs_since_start()))
+            faults = self.active_faults()
+            if faults:
+                report.sections.append(("stackrig: faults active when the test failed", faults))
+
+    def active_faults(self) -> str:
+        """The proxies that were down or had toxics, as text ('' when none or unknown)."""
+        assert self.rig is not None
+        client = self.rig.faults
+        if client is None:
+            return ""
+        from .faults import describe_proxies
+
+        try:
+            proxies = client.proxies()
+        except StackrigError as exc:
+            return f"(could not ask the fault proxy: {exc})"
+        broken = {n: p for n, p in proxies.items() if not p.get("enabled", True) or p.get("toxics")}
+        return describe_proxies(broken) if broken else ""
 
     def logs_since_start(self) -> str:
         assert self.rig is not None

@@ -10,8 +10,8 @@ from ._model import (
     ReadySpec,
     RedisSpec,
     ServiceSpec,
-    SmtpSpec,
     SettingsSpec,
+    SmtpSpec,
     parse_version_constraint,
 )
 

@@ -77,6 +77,7 @@ class ServiceSpec(_Strict):
     start_timeout: Annotated[float, Field(gt=0)] = 30.0
     stop_timeout: Annotated[float, Field(gt=0)] = 5.0
     export: dict[str, str] = {}
+    faults: bool | None = Field(default=None, description="put the service behind the fault proxy")
     # Filled in by the loader, not by users.
     name: str = Field(default="", exclude=True)
 
@@ -160,6 +161,7 @@ class SettingsSpec(_Strict):
 
     data_dir: str = Field(default="auto", description='"auto" (tmpfs when available), "tmpfs", "disk" or a path')
     keep_data: bool = False
+    faults: bool = Field(default=False, description="put every service with a port behind the fault proxy")
 
 
 KINDS: dict[str, type[ServiceSpec]] = {

@@ -74,6 +74,7 @@ class Service:
         self.instances: list[Instance] = []
         self.ready_ms: float | None = None
         self.source: str = ""  # where the binary came from, for display
+        self.public: PortLease | None = None  # the fault proxy's port in front of this service
 
     # -- ports and attributes ---------------------------------------------
     def wants_ports(self) -> int:
@@ -103,23 +104,31 @@ class Service:
     def url(self) -> str:
         return self.url_for(self.port)
 
+    @property
+    def public_port(self) -> int | None:
+        """The port others connect to: the fault proxy's when the service is behind it."""
+        return self.public.port if self.public else self.port
+
     def attributes(self, port: int | None = None) -> dict[str, str]:
-        port = port if port is not None else self.port
+        """Attributes for `${...}`: what *others* see (through the fault proxy, if any) unless
+        `port` names one of the service's own ports (its own command and env)."""
+        port = port if port is not None else self.public_port
         return {
             "name": self.name,
             "host": self.host,
             "port": str(port) if port else "",
             "url": self.url_for(port),
+            "direct_url": self.url_for(self.port),
         }
 
     # -- interpolation ------------------------------------------------------
     def resolve(self, value: str, key: str, port: int | None = None) -> str:
         def lookup(ref: Reference) -> str:
-            target = self if ref.service is None else self.ctx.services.get(ref.service)
+            target = self if ref.service in (None, self.name) else self.ctx.services.get(ref.service or "")
             if target is None:
                 raise ConfigError(f"unresolved {ref.text}", file=self.ctx.stack_file,
                                   key=f"services.{self.name}.{key}")
-            attrs = target.attributes(port if target is self else None)
+            attrs = target.attributes((port or self.port) if target is self else None)
             if ref.attr not in attrs:
                 raise ConfigError(f"unresolved {ref.text}", file=self.ctx.stack_file,
                                   key=f"services.{self.name}.{key}")
@@ -128,7 +137,8 @@ class Service:
         return interpolate(value, lookup)
 
     def exports(self) -> dict[str, str]:
-        return {k: self.resolve(v, f"export.{k}") for k, v in self.spec.export.items()}
+        """What the service publishes to others: through the fault proxy when it is behind it."""
+        return {k: self.resolve(v, f"export.{k}", self.public_port) for k, v in self.spec.export.items()}
 
     def dependency_env(self) -> dict[str, str]:
         """Exports of every service this one depends on, transitively."""

@@ -45,11 +45,15 @@ class ExternalService(Service):
         return self._url
 
     def url_for(self, port: int | None) -> str:
-        return self._url
+        """The slice URL, on `port` (this run's fault proxy) instead of the server's own."""
+        if port is None or port == self.info.port:
+            return self._url
+        return self._url.replace(f":{self.info.port}", f":{port}", 1)
 
     def attributes(self, port: int | None = None) -> dict[str, str]:
         attrs = dict(self.info.attributes)
-        attrs["url"] = self._url
+        p = port if port is not None else self.public_port
+        attrs.update(port=str(p), url=self.url_for(p), direct_url=self._url)
         if self.info.kind == "postgres":
             attrs["database"] = self._url.rsplit("/", 1)[-1].split("?")[0]
         return attrs

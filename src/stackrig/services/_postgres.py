@@ -140,7 +140,7 @@ class PostgresService(Service):
             psql = self.binary.tool("psql")
             env = {**os.environ, **self.base_env(lease.port)}
             admin_url = self.url_for(lease.port)
-            env.update({k: v.replace(self.url, admin_url) for k, v in self.exports().items()})
+            env.update({k: self.resolve(v, f"export.{k}", lease.port) for k, v in self.spec.export.items()})
             env["DATABASE_URL"] = env.get("DATABASE_URL", admin_url)
             statements = []
             if self.spec.database != "postgres":
