@@ -33,6 +33,11 @@ class PgIsolation:
     at its baseline (a reset failed; run no test on it), :attr:`last_error` is
     the error of the last failed reset, :attr:`last_report` what the last
     successful one did.
+
+    The baseline is what :meth:`install` saw: if it changes later (a migration
+    outside a test), call :meth:`install` again, or the next reset will take the
+    schema back to the old template.  One instance per database and process;
+    not thread-safe.
     """
 
     def __init__(
@@ -254,16 +259,24 @@ class PgIsolation:
 
     def _break_locks(self, test_id: str | None) -> ResetReport:
         """After a lock timeout: name the blockers, terminate them, finish the reset, raise."""
-        conn = self._db()
-        pending = conn.execute(_pg_sql.PENDING_RELATIONS).fetchone()
-        relations = list(pending[0]) if pending else []
-        rows = conn.execute(_pg_sql.BLOCKERS, (relations,)).fetchall()
-        blockers = [
-            Session(int(pid), app, state, query, start, tuple(sorted(locks)))
-            for pid, app, state, query, start, locks in rows
-        ]
-        for blocker in blockers:
-            conn.execute("SELECT pg_terminate_backend(%s, 5000)", (blocker.pid,))
+        try:
+            conn = self._db()
+            pending = conn.execute(_pg_sql.PENDING_RELATIONS).fetchone()
+            relations = list(pending[0]) if pending else []
+            rows = conn.execute(_pg_sql.BLOCKERS, (relations,)).fetchall()
+            blockers = [
+                Session(int(pid), app, state, query, start, tuple(sorted(locks)))
+                for pid, app, state, query, start, locks in rows
+            ]
+            for blocker in blockers:
+                conn.execute("SELECT pg_terminate_backend(%s, 5000)", (blocker.pid,))
+        except psycopg.Error as exc:
+            failed = ResetFailed(
+                database=self.database, test_id=test_id,
+                cause=f"a lock wait timed out and looking up the blockers failed: {type(exc).__name__}: {exc}",
+            )
+            self._failed(failed)
+            raise failed from exc
         try:
             report = self._reset_once(test_id)
         except (psycopg.Error, IsolationError) as exc:
