@@ -10,23 +10,65 @@ fixture or this library::
         rig.http("api").get("/health")
 """
 
-from ._record import RunRecord, ServiceInfo
-from ._rig import Rig, ServiceHandle
-from ._runner import ServiceEvent
-from ._stack import Stack
-from .config import StackFile, load_stack
-from .errors import (
-    ConfigError,
-    InitFailed,
-    IsolationError,
-    PortInUse,
-    ProviderNotFound,
-    ReadinessTimeout,
-    ServiceError,
-    ServiceExited,
-    StackNotRunning,
-    StackrigError,
-)
+from typing import TYPE_CHECKING, Any
+
+# Names are imported on first use (PEP 562), so the server processes stackrig starts
+# (`python -m stackrig.stub`, `.faults`, `.mail`) do not pay for pydantic, rich, click, ...
+_EXPORTS = {
+    "RunRecord": "._record",
+    "ServiceInfo": "._record",
+    "Rig": "._rig",
+    "ServiceHandle": "._rig",
+    "ServiceEvent": "._runner",
+    "Stack": "._stack",
+    "StackFile": ".config",
+    "load_stack": ".config",
+    "ConfigError": ".errors",
+    "InitFailed": ".errors",
+    "IsolationError": ".errors",
+    "PortInUse": ".errors",
+    "ProviderNotFound": ".errors",
+    "ReadinessTimeout": ".errors",
+    "ServiceError": ".errors",
+    "ServiceExited": ".errors",
+    "StackNotRunning": ".errors",
+    "StackrigError": ".errors",
+}
+
+if TYPE_CHECKING:
+    from ._record import RunRecord, ServiceInfo
+    from ._rig import Rig, ServiceHandle
+    from ._runner import ServiceEvent
+    from ._stack import Stack
+    from .config import StackFile, load_stack
+    from .errors import (
+        ConfigError,
+        InitFailed,
+        IsolationError,
+        PortInUse,
+        ProviderNotFound,
+        ReadinessTimeout,
+        ServiceError,
+        ServiceExited,
+        StackNotRunning,
+        StackrigError,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'stackrig' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __version__ = "0.1.0"
 

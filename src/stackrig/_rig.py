@@ -86,6 +86,16 @@ class ServiceHandle:
         return f"<{self.kind} service {self.name!r} at {self.url or '-'}>"
 
 
+class _Disposable:
+    """An engine in the client cache (closed by `dispose`)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
 class Rig:
     """A running stack, as seen from a test or a script."""
 
@@ -171,6 +181,21 @@ class Rig:
             raise StackrigError("rig.redis() needs redis-py", hint="pip install redis") from None
         return self._client("redis", name, lambda: redis.Redis.from_url(svc.direct_url, decode_responses=True))
 
+    def stub(self, name: str) -> Any:
+        """The client of an http-stub service (:class:`stackrig.stub.StubClient`): stubs, verify, journal."""
+        from .stub import StubClient
+
+        svc = self[name]
+        if svc.kind != "http-stub":
+            raise StackrigError(f"rig.stub({name!r}): service '{name}' is a {svc.kind} service, not http-stub")
+        return self._client("stub", name, lambda: StubClient(svc.direct_url))
+
+    def reset_stubs(self) -> None:
+        """Every http-stub back to its mapping files, journal and scenarios cleared (after each test)."""
+        for name, svc in self._services.items():
+            if svc.kind == "http-stub" and svc.running:
+                self.stub(name).reset()
+
     def fault(self, name: str) -> Any:
         """The fault proxy in front of a service (:class:`stackrig.faults.Fault`): latency, down, ..."""
         from .faults import FaultClient
@@ -187,6 +212,62 @@ class Rig:
         from .faults import FaultClient
 
         return FaultClient(self.record.faults_api) if self.record.faults_api else None
+
+    # -- test data --------------------------------------------------------------
+    def _postgres(self, name: str | None, what: str) -> ServiceHandle:
+        if name is None:
+            names = [n for n, s in self._services.items() if s.kind == "postgres"]
+            if len(names) != 1:
+                raise StackrigError(f"{what}: name the postgres service, e.g. {what}(..., service='db'); "
+                                    f"postgres services here: {', '.join(names) or 'none'}")
+            name = names[0]
+        svc = self[name]
+        if svc.kind != "postgres":
+            raise StackrigError(f"{what}: service '{name}' is a {svc.kind} service, not postgres")
+        return svc
+
+    def engine(self, name: str | None = None) -> Any:
+        """A SQLAlchemy engine on a postgres service (psycopg 3 driver; cached per URL)."""
+        from sqlalchemy import create_engine
+
+        from ._factories import sqlalchemy_url
+
+        svc = self._postgres(name, "rig.engine")
+        make = lambda: _Disposable(create_engine(sqlalchemy_url(svc.direct_url)))  # noqa: E731
+        return self._client("engine", svc.name, make).engine
+
+    def factory(self, factory_cls: Any, service: str | None = None) -> Any:
+        """Bind a factory_boy SQLAlchemyModelFactory (and its sub-factories) to the service's database,
+        committing, so the app under test sees the rows; the per-test reset removes them."""
+        from sqlalchemy.orm import Session
+
+        from ._factories import bind_factory
+
+        svc = self._postgres(service, "rig.factory")
+        session = self._client("factory-session", svc.name, lambda: Session(self.engine(svc.name)))
+        return bind_factory(factory_cls, session)
+
+    def end_test(self) -> None:
+        """Close what lives for one test (factory sessions), so nothing holds locks across the reset."""
+        for key in [k for k in self._clients if k[0] == "factory-session"]:
+            try:
+                self._clients.pop(key).close()
+            except Exception:
+                pass
+
+    def transaction(self, service: str | None = None) -> Any:
+        """A psycopg connection inside a transaction rolled back when the block ends (commits are
+        savepoints): ``with rig.transaction() as conn: ...`` — for isolation = "transaction"."""
+        from .isolation import pg_transaction
+
+        return pg_transaction(self._postgres(service, "rig.transaction").direct_url)
+
+    def session(self, service: str | None = None, **kwargs: Any) -> Any:
+        """A SQLAlchemy Session whose commits are savepoints of a transaction rolled back at the end:
+        ``with rig.session() as s: ...``."""
+        from .isolation import sqlalchemy_session
+
+        return sqlalchemy_session(self.engine(service), **kwargs)
 
     def mail(self, name: str) -> Any:
         """The captured messages of an smtp service (:class:`stackrig.mail.Mailbox`)."""

@@ -228,6 +228,9 @@ class StackrigSession:
         try:
             return (yield)
         finally:
+            if self.rig is not None:
+                self.rig.end_test()
+                self.rig.reset_stubs()
             if self.rig is not None and self.rig.faults is not None:
                 self.rig.faults.reset()  # toxics removed, proxies enabled again
             if self.isolation is not None:
@@ -314,3 +317,17 @@ def rig(request: pytest.FixtureRequest) -> Iterator[Rig]:
     if session.isolation is not None:
         session.isolation.before(request.node.nodeid)  # the first test: clones, dirty checks
     yield the_rig
+
+
+@pytest.fixture
+def rig_transaction(rig: Rig) -> Iterator[Any]:
+    """A psycopg connection in a transaction rolled back after the test (the only postgres service)."""
+    with rig.transaction() as conn:
+        yield conn
+
+
+@pytest.fixture
+def rig_session(rig: Rig) -> Iterator[Any]:
+    """A SQLAlchemy Session in a transaction rolled back after the test; its commits are savepoints."""
+    with rig.session() as session:
+        yield session

@@ -60,7 +60,8 @@ class PaymentGateway:
             log.warning("payment gateway unreachable for order %s: %r", order_id, exc)
             raise ApiError(
                 502,
-                f"payment gateway at {self.base_url} is unreachable ({exc.__class__.__name__}); the order stays pending, retry later",
+                f"payment gateway at {self.base_url} is unreachable ({exc.__class__.__name__}); "
+                "the order stays pending, retry later",
             ) from exc
 
         if response.status_code in (200, 201):
@@ -80,7 +81,8 @@ class PaymentGateway:
         )
         raise ApiError(
             502,
-            f"payment gateway answered {response.status_code} (expected 200, 201 or 402); the order stays pending, retry later",
+            f"payment gateway answered {response.status_code} (expected 200, 201 or 402); "
+            "the order stays pending, retry later",
         )
 
     async def close(self) -> None:

@@ -12,9 +12,32 @@ break things from tests through :class:`FaultClient`::
     print(faults.describe())     # the active toxics, for a failing test's report
 """
 
-from ._client import Fault, FaultClient, Toxic, describe_proxies
-from ._errors import FaultApiError, FaultConfigError, FaultError, FaultServerUnreachable, ProxyNotFound
-from ._server import main, serve
+from typing import TYPE_CHECKING, Any
+
+# Lazy (PEP 562): `python -m stackrig.faults` starts the proxy without importing the client's httpx.
+_EXPORTS = {
+    "FaultClient": "._client", "Fault": "._client", "Toxic": "._client", "describe_proxies": "._client",
+    "FaultError": "._errors", "FaultApiError": "._errors", "ProxyNotFound": "._errors",
+    "FaultServerUnreachable": "._errors", "FaultConfigError": "._errors",
+    "main": "._server", "serve": "._server",
+}
+
+if TYPE_CHECKING:
+    from ._client import Fault, FaultClient, Toxic, describe_proxies
+    from ._errors import FaultApiError, FaultConfigError, FaultError, FaultServerUnreachable, ProxyNotFound
+    from ._server import main, serve
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'stackrig.faults' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "FaultClient",

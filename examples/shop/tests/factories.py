@@ -1,0 +1,88 @@
+"""Test-data factories (factory_boy), bound to the stack's database with ``rig.factory(...)``.
+
+The seeds' ``TestDataFactory`` / ``CrossStackDataFactory`` patterns: consistent users, products,
+orders whose items and payments reference each other and add up.  Rows are committed, so the API
+under test sees them; stackrig's per-test reset removes them, so nothing needs cleaning up.
+"""
+
+from __future__ import annotations
+
+import bcrypt
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
+from models import Order, OrderItem, Payment, Product, User
+
+PASSWORD = "correct horse battery"
+_HASH = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode()  # computed once, cost 4
+
+
+class _Base(SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_persistence = "commit"
+
+
+class UserFactory(_Base):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"customer{n}@shop.example")
+    name = factory.Faker("name")
+    password_hash = _HASH  # every factory user logs in with PASSWORD
+
+
+class ProductFactory(_Base):
+    class Meta:
+        model = Product
+
+    name = factory.Sequence(lambda n: f"Product {n}")
+    price_cents = 1500
+    stock = 10
+
+
+class OrderFactory(_Base):
+    """An order with `items` line items; total_cents is their sum."""
+
+    class Meta:
+        model = Order
+        exclude = ("items_count", "quantity", "product")
+
+    items_count = 1
+    quantity = 2
+    product = factory.SubFactory(ProductFactory)
+    user = factory.SubFactory(UserFactory)
+    currency = "EUR"
+    total_cents = factory.LazyAttribute(lambda o: o.items_count * o.quantity * o.product.price_cents)
+    items = factory.RelatedFactoryList(
+        "factories.OrderItemFactory", factory_related_name="order", size=lambda: 1,
+        product=factory.SelfAttribute("..product"), quantity=factory.SelfAttribute("..quantity"))
+
+
+class OrderItemFactory(_Base):
+    class Meta:
+        model = OrderItem
+
+    order = factory.SubFactory(OrderFactory)
+    product = factory.SubFactory(ProductFactory)
+    product_name = factory.SelfAttribute("product.name")
+    quantity = 1
+    unit_price_cents = factory.SelfAttribute("product.price_cents")
+
+
+class PaidOrderFactory(OrderFactory):
+    """An order in status `paid` with its payment for the full amount."""
+
+    status = "paid"
+    payment = factory.RelatedFactory(
+        "factories.PaymentFactory", factory_related_name="order",
+        amount_cents=factory.SelfAttribute("..total_cents"), currency=factory.SelfAttribute("..currency"))
+
+
+class PaymentFactory(_Base):
+    class Meta:
+        model = Payment
+
+    order = factory.SubFactory(OrderFactory)
+    amount_cents = factory.SelfAttribute("order.total_cents")
+    currency = "EUR"
+    charge_id = factory.Sequence(lambda n: f"ch_test_{n}")

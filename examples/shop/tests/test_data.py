@@ -1,0 +1,134 @@
+"""Data scenarios through the API and through SQL, on factory-built data (reset after each test)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from factories import PASSWORD, OrderFactory, PaidOrderFactory, ProductFactory, UserFactory
+from models import Order, User
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from stackrig import Rig
+from stackrig.stub import post
+
+
+def login(api: httpx.Client, email: str) -> dict[str, str]:
+    token = api.post("/auth/login", json={"email": email, "password": PASSWORD}).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def count(db: psycopg.Connection[Any], table: str) -> int:
+    return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
+
+
+def test_factories_build_consistent_cross_table_data(rig: Rig, db: psycopg.Connection[Any]) -> None:
+    order = rig.factory(PaidOrderFactory)(quantity=3, product__price_cents=700)
+    row = db.execute("SELECT o.total_cents, p.amount_cents, i.quantity * i.unit_price_cents, o.status "
+                     "FROM orders o JOIN payments p ON p.order_id = o.id JOIN order_items i ON i.order_id = o.id "
+                     "WHERE o.id = %s", (order.id,)).fetchone()
+    assert row == (2100, 2100, 2100, "paid")
+
+
+def test_the_app_sees_factory_rows(rig: Rig, api: httpx.Client) -> None:
+    user = rig.factory(UserFactory)()
+    product = rig.factory(ProductFactory)(name="Kettle", stock=4)
+    assert api.get(f"/products/{product.id}").json()["name"] == "Kettle"
+    headers = login(api, user.email)
+    assert api.get("/auth/me", headers=headers).json()["email"] == user.email
+
+
+def test_a_rolled_back_transaction_leaves_nothing(rig: Rig, db: psycopg.Connection[Any]) -> None:
+    users, orders = count(db, "users"), count(db, "orders")
+    with rig.session() as session:  # a transaction rolled back at the end of the block
+        user = User(email="temp@shop.example", name="Temp", password_hash="x")
+        session.add(user)
+        session.flush()
+        session.add(Order(user_id=user.id, total_cents=100))
+        session.commit()  # a savepoint: the outer transaction still rolls back
+        assert session.scalar(select(func.count()).select_from(Order)) == orders + 1
+    assert (count(db, "users"), count(db, "orders")) == (users, orders)
+
+
+def test_deleting_a_user_cascades_to_orders_items_and_payments(rig: Rig, db: psycopg.Connection[Any]) -> None:
+    order = rig.factory(PaidOrderFactory)()
+    other = rig.factory(OrderFactory)()
+    db.execute("DELETE FROM users WHERE id = %s", (order.user_id,))
+    assert db.execute("SELECT count(*) FROM orders WHERE id = %s", (order.id,)).fetchone() == (0,)
+    assert db.execute("SELECT count(*) FROM order_items WHERE order_id = %s", (order.id,)).fetchone() == (0,)
+    assert db.execute("SELECT count(*) FROM payments WHERE order_id = %s", (order.id,)).fetchone() == (0,)
+    assert db.execute("SELECT count(*) FROM orders WHERE id = %s", (other.id,)).fetchone() == (1,)
+
+
+def test_a_foreign_key_violation_is_refused(db: psycopg.Connection[Any]) -> None:
+    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+        db.execute("INSERT INTO orders (user_id, total_cents) VALUES (999999, 100)")
+    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+        db.execute("INSERT INTO order_items (order_id, product_name, quantity, unit_price_cents) "
+                   "VALUES (999999, 'x', 1, 1)")
+
+
+def test_duplicate_email_is_an_integrity_error_and_a_409(rig: Rig, api: httpx.Client) -> None:
+    user = rig.factory(UserFactory)()
+    with rig.session() as session:
+        session.add(User(email=user.email, name="Twin", password_hash="x"))
+        with pytest.raises(IntegrityError, match="users_email_key"):
+            session.flush()
+    reply = api.post("/auth/register", json={"email": user.email, "password": "pw-123456", "name": "Twin"})
+    assert reply.status_code == 409
+
+
+def test_concurrent_updates_the_second_gets_a_conflict(rig: Rig, api: httpx.Client,
+                                                        db: psycopg.Connection[Any]) -> None:
+    product = rig.factory(ProductFactory)(stock=10)
+    headers = login(api, rig.factory(UserFactory)().email)
+    seen = api.get(f"/products/{product.id}").json()
+    results: dict[str, int] = {}
+    barrier = threading.Barrier(2)
+
+    def update(who: str, stock: int) -> None:
+        with httpx.Client(base_url=str(api.base_url)) as client:
+            barrier.wait()
+            body = {"name": seen["name"], "description": who, "price_cents": seen["price_cents"],
+                    "stock": stock, "version": seen["version"]}
+            results[who] = client.put(f"/products/{product.id}", json=body, headers=headers).status_code
+
+    threads = [threading.Thread(target=update, args=(w, s)) for w, s in (("alice", 7), ("bob", 3))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results.values()) == [200, 409]  # one wins, the other gets the conflict
+    winner = next(w for w, code in results.items() if code == 200)
+    row = db.execute("SELECT description, version FROM products WHERE id = %s", (product.id,)).fetchone()
+    assert row == (winner, seen["version"] + 1)
+
+
+def test_the_order_workflow(rig: Rig, api: httpx.Client, db: psycopg.Connection[Any]) -> None:
+    """Create user, product with stock 10, order 2, pay, stock is 8, fulfil, status fulfilled."""
+    user = rig.factory(UserFactory)()
+    product = rig.factory(ProductFactory)(stock=10, price_cents=1250)
+    headers = login(api, user.email)
+    order = api.post("/orders", json={"items": [{"product_id": product.id, "quantity": 2}]}, headers=headers)
+    assert order.status_code == 201, order.text
+    order_id = order.json()["id"]
+    paid = api.post(f"/orders/{order_id}/pay", headers=headers)
+    assert paid.status_code == 200, paid.text
+    assert db.execute("SELECT stock FROM products WHERE id = %s", (product.id,)).fetchone() == (8,)
+    assert db.execute("SELECT amount_cents, charge_id FROM payments WHERE order_id = %s",
+                      (order_id,)).fetchone() == (2500, f"ch_{order_id}")
+    rig.stub("payments").verify(post("/charges")
+                                .json_body({"order_id": order_id, "amount_cents": 2500, "currency": "EUR"}),
+                                times=1)
+    fulfilled = api.post(f"/orders/{order_id}/fulfil", headers=headers)
+    assert fulfilled.status_code == 200, fulfilled.text
+    assert db.execute("SELECT status FROM orders WHERE id = %s", (order_id,)).fetchone() == ("fulfilled",)
+
+
+def test_factory_rows_are_gone_after_the_test(db: psycopg.Connection[Any]) -> None:
+    """Runs after the tests above in file order: only the seed is left (reset, not clean-up code)."""
+    assert count(db, "users") == 1 and count(db, "products") == 3 and count(db, "orders") == 0
