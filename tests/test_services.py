@@ -14,7 +14,7 @@ import pytest
 import redis
 from helpers import REPO, leftovers, tree_of
 
-from stackrig import InitFailed, ProviderNotFound, Stack, load_stack
+from stackrig import InitFailed, ProviderNotFound, ServiceError, Stack, load_stack
 from stackrig._runner import StackRunner
 from stackrig.providers import candidates
 
@@ -176,3 +176,48 @@ def test_pip_provider_can_be_forced(stackfile: Callable[[str], Path], monkeypatc
         assert all(s.source.startswith("pip: ") for s in rec.services), [s.source for s in rec.services]
         tree = tree_of([p for s in rec.services for p in s.pids])
     assert leftovers(rec.run_id, [], tree) == []
+
+
+def test_the_next_run_claims_a_spare_copy_made_in_the_background(stackfile: Callable[[str], Path],
+                                                                 tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+    import tempfile
+
+    data = Path(tempfile.mkdtemp(dir="/dev/shm" if os.access("/dev/shm", os.W_OK) else None))
+    os.chmod(data, 0o755)
+    monkeypatch.setenv("STACKRIG_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("STACKRIG_DATA_DIR", str(data))
+    request_cleanup = lambda: shutil.rmtree(data, ignore_errors=True)  # noqa: E731
+    (tmp_path / "schema.sql").write_text("CREATE TABLE t (x int);\n")
+    path = stackfile('[services.db]\nkind = "postgres"\ninit = ["schema.sql"]\n')
+    spares = data / f"stackrig-{os.geteuid()}" / "spares"
+    with StackRunner(load_stack(path)):
+        pass  # down() waits for the background copy
+    first = sorted(p.name for p in spares.iterdir())
+    assert len(first) == 1 and not first[0].endswith(".tmp")
+    runner = StackRunner(load_stack(path))
+    with runner as record:
+        assert first[0] not in [p.name for p in spares.iterdir()]  # claimed by this run
+        with psycopg.connect(record.services[0].url) as conn:  # and it is a working copy of the baseline
+            assert conn.execute("SELECT count(*) FROM t").fetchone() == (0,)
+    assert len(list(spares.iterdir())) == 1  # the next one is ready
+    monkeypatch.setenv("STACKRIG_SPARES", "0")
+    with StackRunner(load_stack(path)):
+        pass
+    assert len(list(spares.iterdir())) == 1  # switched off: neither claimed nor made
+    request_cleanup()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the server user differs from us only as root")
+def test_a_data_dir_the_server_user_cannot_reach(stackfile: Callable[[str], Path], tmp_path: Path) -> None:
+    hidden = tmp_path / "private"
+    hidden.mkdir(mode=0o700)
+    os.chmod(hidden, 0o700)
+    runner = StackRunner(load_stack(stackfile(f'[stackrig]\ndata_dir = "{hidden}/data"\n'
+                                              '[services.db]\nkind = "postgres"\n')))
+    with pytest.raises(ServiceError) as info:
+        runner.up()
+    text = str(info.value)
+    assert "PostgreSQL runs as 'postgres' (it refuses root), but that user cannot reach the run data folder" in text
+    assert f"{hidden} is mode 0o700" in text and "chmod o+x" in text

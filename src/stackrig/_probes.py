@@ -164,4 +164,4 @@ def wait_ready(
         if cancelled() or time.monotonic() >= deadline:
             return False, None
         time.sleep(delay)
-        delay = min(delay * 1.5, 0.025)
+        delay = min(delay * 1.5, 0.005)  # a log or TCP check costs microseconds: poll often

@@ -196,6 +196,12 @@ class Rig:
             if svc.kind == "http-stub" and svc.running:
                 self.stub(name).reset()
 
+    def reset_mailboxes(self) -> None:
+        """Empty every smtp service's mailbox (after each test)."""
+        for name, svc in self._services.items():
+            if svc.kind == "smtp":
+                self.mail(name).clear()
+
     def fault(self, name: str) -> Any:
         """The fault proxy in front of a service (:class:`stackrig.faults.Fault`): latency, down, ..."""
         from .faults import FaultClient

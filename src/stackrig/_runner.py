@@ -110,6 +110,7 @@ class StackRunner:
         self.ctx: RunContext | None = None
         self.services: dict[str, Service] = {}
         self.control: ControlServer | None = None
+        self._background: threading.Thread | None = None
         self._torn_down = False
         self._ops = threading.Lock()
 
@@ -163,7 +164,19 @@ class StackRunner:
         self.control = ControlServer(self.ctx.data_dir / "control.sock", self._control)
         self.record = self._make_record((time.monotonic() - t_start) * 1000)
         self.record.save(self.state_path)
+        self._background = threading.Thread(target=self._background_work, name="stackrig-background",
+                                            daemon=True)
+        self._background.start()
         return self.record
+
+    def _background_work(self) -> None:
+        for service in list(self.services.values()):
+            if self._torn_down:
+                return
+            try:
+                service.background()
+            except Exception:  # an optimisation only: never fail a run for it
+                pass
 
     def _faulted(self) -> list[Service]:
         if not self.faults_enabled:
@@ -382,6 +395,8 @@ class StackRunner:
         self._torn_down = True
         ctx = self.ctx
         ctx.cancelled.set()
+        if self._background is not None:
+            self._background.join(60)  # nothing of the run outlives it, not even a copy
         if self.control is not None:
             self.control.close()
         errors: list[BaseException] = []

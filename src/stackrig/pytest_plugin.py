@@ -231,6 +231,7 @@ class StackrigSession:
             if self.rig is not None:
                 self.rig.end_test()
                 self.rig.reset_stubs()
+                self.rig.reset_mailboxes()
             if self.rig is not None and self.rig.faults is not None:
                 self.rig.faults.reset()  # toxics removed, proxies enabled again
             if self.isolation is not None:

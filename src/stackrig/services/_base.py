@@ -190,6 +190,9 @@ class Service:
     def after_ready(self, deadline: float) -> None:
         """Work that needs the running server."""
 
+    def background(self) -> None:
+        """Work for later runs, done in a background thread once the stack is up (joined at down)."""
+
     def log_path(self, index: int = 0) -> Path:
         suffix = f".{index}" if index else ""
         return self.ctx.logs_dir / f"{self.name}{suffix}.log"

@@ -75,7 +75,7 @@ def reachable_install(binary: Binary, user: ProcessUser | None) -> Binary:
                 tmp.rename(mirror)
     return Binary(binary.kind, exe, binary.version, binary.source + " (mirrored for the server user)")
 
-INIT_FORMAT = "3"  # bump when the way clusters are built changes
+INIT_FORMAT = "4"  # bump when the way clusters are built changes
 
 
 def chown_tree(path: Path, user: ProcessUser | None) -> None:
@@ -221,3 +221,69 @@ def run_init_item(item: str, *, root: Path, psql: Path, port: int, superuser: st
             service=service, log_path=log, log_tail="\n".join((done.stdout + done.stderr).splitlines()[-20:]),
             hint="fix the SQL or command; it runs once against a fresh database and is cached until its inputs change",
         )
+
+
+# -- spares: the next run's copy, made while this run's tests run --------------------
+#
+# Copying a cluster costs ~100 ms, almost all of it per-file system calls.  A run that finds a
+# spare copy of its cluster claims it with one rename() (atomic, so concurrent runs never share
+# one); after its stack is ready it makes the next spare in the background, off the critical
+# path.  Spares live beside the run data (tmpfs), at most MAX_SPARES per cluster.
+
+MAX_SPARES = 2
+_SPARE_TTL_S = 24 * 3600
+
+
+def _spares(data_root: Path) -> Path:
+    return data_root / "spares"
+
+
+def spares_enabled() -> bool:
+    return os.environ.get("STACKRIG_SPARES", "1") not in ("0", "false", "no", "off")
+
+
+def claim_spare(data_root: Path, key: str, dst: Path) -> bool:
+    """Move a ready spare of cluster `key` to `dst`; False when there is none."""
+    if not spares_enabled():
+        return False
+    folder = _spares(data_root)
+    try:
+        candidates = sorted(p for p in folder.iterdir() if p.name.startswith(key + ".") and p.suffix != ".tmp")
+    except OSError:
+        return False
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    for spare in candidates:
+        try:
+            spare.rename(dst)
+            return True
+        except OSError:  # another run took it first
+            continue
+    return False
+
+
+def make_spare(data_root: Path, key: str, src: Path) -> None:
+    """Copy cluster `key` into the spares folder (unless enough are there); tidy stale spares."""
+    if not spares_enabled():
+        return
+    folder = _spares(data_root)
+    folder.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    mine = 0
+    for p in folder.iterdir():
+        try:
+            stale = now - p.stat().st_mtime > _SPARE_TTL_S
+        except OSError:
+            continue
+        if stale or (p.suffix == ".tmp" and now - p.stat().st_mtime > 600):
+            shutil.rmtree(p, ignore_errors=True)
+        elif p.name.startswith(key + ".") and p.suffix != ".tmp":
+            mine += 1
+    if mine >= MAX_SPARES:
+        return
+    name = f"{key}.{os.getpid()}-{time.monotonic_ns()}"
+    tmp = folder / (name + ".tmp")
+    try:
+        copy_cluster(src, tmp)
+        tmp.rename(folder / name)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -20,9 +20,11 @@ from ._base import Service
 from ._pgcluster import (
     base_key,
     chown_tree,
+    claim_spare,
     copy_cluster,
     ensure_cluster,
     init_digest,
+    make_spare,
     reachable_install,
     run_init_item,
     run_initdb,
@@ -113,7 +115,10 @@ class PostgresService(Service):
         prepared = ensure_cluster(key, lambda data: self._build_prepared(base, data, items, deadline),
                                   user=user, service=self.name)
         self.data = self.ctx.data_dir / self.name / "data"
-        copy_cluster(prepared, self.data)
+        self._check_reachable(self.ctx.data_dir)
+        self._prepared = prepared
+        if not claim_spare(self.ctx.data_dir.parent, prepared.name, self.data):
+            copy_cluster(prepared, self.data)
         if user is not None:
             os.chown(self.data.parent, user.uid, user.gid)
 
@@ -164,6 +169,19 @@ class PostgresService(Service):
             proc.stop(30, sig=signal.SIGINT)  # fast shutdown: a clean checkpoint for the copies
             self.ctx.unregister(proc)
             lease.release()
+        self._shrink_wal(data)
+
+    def _shrink_wal(self, data: Path) -> None:
+        """Drop the WAL segments the build left behind (CREATE DATABASE logs whole databases):
+        after a clean shutdown `pg_resetwal` keeps one, so every run copies ~15 MB less."""
+        assert self.binary is not None
+        tool = self.binary.tool("pg_resetwal")
+        if not tool.exists():
+            return
+        user = self.ctx.user
+        subprocess.run([str(tool), "-D", str(data)], capture_output=True, text=True, cwd="/",
+                       user=user.uid if user else None, group=user.gid if user else None,
+                       extra_groups=[] if user else None, env={**os.environ, "LC_ALL": "C"})
 
     def _install_isolation(self, url: str, log: Path) -> None:
         """Snapshot the baseline and install change tracking, once, into the cached cluster."""
@@ -177,6 +195,31 @@ class PostgresService(Service):
             iso.install(terminate_sessions=True)
         with open(log, "a") as f:
             f.write(f"--- stackrig: isolation installed on database {self.spec.database}\n")
+
+    def _check_reachable(self, folder: Path) -> None:
+        """The server user must be able to reach the run's data folder."""
+        user = self.ctx.user
+        if user is None:
+            return
+        for parent in [folder, *folder.parents]:
+            try:
+                st = parent.stat()
+            except OSError:
+                continue
+            if st.st_uid != user.uid and not st.st_mode & 0o001:
+                raise ServiceError(
+                    f"service '{self.name}': PostgreSQL runs as '{user.name}' (it refuses root), but that user "
+                    f"cannot reach the run data folder {folder}: {parent} is mode {oct(st.st_mode & 0o777)}",
+                    service=self.name,
+                    hint='use the default data_dir = "auto" (tmpfs), or a folder every user can traverse '
+                         f"(chmod o+x {parent}), or set STACKRIG_SERVICE_USER",
+                )
+
+    def background(self) -> None:
+        """While the tests run: copy the cluster for the next run (see `_pgcluster.make_spare`)."""
+        prepared = getattr(self, "_prepared", None)
+        if prepared is not None:
+            make_spare(self.ctx.data_dir.parent, prepared.name, prepared)
 
     def _server_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
