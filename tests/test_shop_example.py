@@ -25,3 +25,13 @@ def test_shop_suite_through_stackrig_run() -> None:
                    cwd=SHOP, timeout=600)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "attached to STACKRIG_STATE=" in done.stdout
+
+
+def test_leak_detection_suite_in_random_order_and_in_parallel() -> None:
+    """200 tests, each asserting it sees exactly the baseline before writing: random order, -n 2."""
+    env = {k: v for k, v in os.environ.items() if k != "STACKRIG_STATE"}
+    for extra in ([], ["-n", "2"]):
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "randomly", "tests/test_leaks.py", *extra],
+                              cwd=SHOP, capture_output=True, text=True, timeout=600, env=env)
+        assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+        assert "200 passed" in done.stdout

@@ -103,6 +103,7 @@ class Rig:
         self.record = record
         self._services = {s.name: ServiceHandle(s, record.control) for s in record.services}
         self._clients: dict[tuple[str, str, str], Any] = {}
+        self._faults: Any = None
 
     @property
     def run_id(self) -> str:
@@ -207,17 +208,21 @@ class Rig:
         from .faults import FaultClient
 
         svc = self[name]
-        if not svc.info.proxied or not self.record.faults_api:
+        if not svc.info.proxied or not self.faults:
             raise StackrigError(f"rig.fault({name!r}): service '{name}' is not behind the fault proxy",
                                 hint=f"set `faults = true` in [services.{name}] (or in [stackrig] for all)")
-        return FaultClient(self.record.faults_api).proxy(name)
+        return self.faults.proxy(name)
 
     @property
     def faults(self) -> Any:
-        """The run's fault proxy (:class:`stackrig.faults.FaultClient`), or None."""
-        from .faults import FaultClient
+        """The run's fault proxy (:class:`stackrig.faults.FaultClient`, cached), or None."""
+        if not self.record.faults_api:
+            return None
+        if self._faults is None:
+            from .faults import FaultClient
 
-        return FaultClient(self.record.faults_api) if self.record.faults_api else None
+            self._faults = FaultClient(self.record.faults_api)
+        return self._faults
 
     # -- test data --------------------------------------------------------------
     def _postgres(self, name: str | None, what: str) -> ServiceHandle:
@@ -286,6 +291,9 @@ class Rig:
 
     def close(self) -> None:
         """Close every client handed out."""
+        if self._faults is not None:
+            self._faults.close()
+            self._faults = None
         for client in self._clients.values():
             try:
                 client.close()
