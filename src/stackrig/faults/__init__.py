@@ -52,3 +52,7 @@ __all__ = [
     "main",
     "serve",
 ]
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
