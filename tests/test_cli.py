@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import alive, leftovers, run_cli, tree_of, wait_until
+from helpers import alive, leftovers, marked_pids, run_cli, tree_of, wait_until
 
 STACK = """
 [services.db]
@@ -166,3 +166,26 @@ def test_concurrent_runs_never_collide(stackfile: Callable[[str], Path]) -> None
     urls = [json.loads(out) for out, _ in results]
     ports = [u.rsplit(":", 1)[1].split("/")[0] for r in urls for u in r.values()]
     assert len(set(ports)) == 8
+
+
+def test_ctrl_c_while_a_detached_stack_starts_stops_it(stackfile: Callable[[str], Path]) -> None:
+    path = stackfile("""
+        [services.slow]
+        kind = "process"
+        command = ["@PY@", "@PROGRAMS@/serve_http.py"]
+        env = { READY_AFTER = "30" }
+        ready = { http = "/health" }
+        start_timeout = 60
+    """)
+    proc = subprocess.Popen([sys.executable, "-m", "stackrig.cli", "up", "-d"], cwd=path.parent,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    logs = path.parent / ".stackrig" / "runs"
+    assert wait_until(lambda: any(logs.glob("*/logs/slow.log")), 60)
+    log = next(logs.glob("*/logs/slow.log"))
+    assert wait_until(lambda: "serving" in log.read_text(), 60)
+    run_id = log.parent.parent.name
+    assert marked_pids(run_id)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(60)
+    assert proc.returncode == 130
+    assert wait_until(lambda: marked_pids(run_id) == [], 30)

@@ -292,3 +292,18 @@ def test_teardown_leaves_no_process(stackfile: Callable[[str], Path]) -> None:
     runner.down()
     assert leftovers(runner.run_id, pgids, tree) == []
     assert not Path(runner.ctx.data_dir).exists()  # run data removed
+
+
+def test_a_malformed_stub_mapping_names_the_file_and_json_path(stackfile: Callable[[str], Path],
+                                                               tmp_path: Path) -> None:
+    (tmp_path / "stubs" / "mappings").mkdir(parents=True)
+    (tmp_path / "stubs" / "mappings" / "charge.json").write_text(
+        '{"request": {"method": "POST", "url": "/charges", "bodyPatterns": [{"equalsTo": "x"}]},'
+        ' "response": {"status": 201}}')
+    runner = runner_for(stackfile('[services.payments]\nkind = "http-stub"\nmappings = "stubs"\n'))
+    with pytest.raises(ServiceExited) as info:
+        runner.up()
+    text = str(info.value)
+    assert "service 'payments' exited with code 1 while starting" in text
+    assert "charge.json: $.request.bodyPatterns[0]" in text
+    assert "equalsTo" in text and "did you mean 'equalTo'" in text

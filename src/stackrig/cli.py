@@ -150,7 +150,6 @@ def up(ctx: click.Context, detach: bool) -> None:
 
 def _up_detached(stack: StackFile) -> None:
     from ._display import Progress
-    from ._runner import ServiceEvent
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "stackrig.cli", "-f", str(stack.path), "_serve"],
@@ -159,6 +158,26 @@ def _up_detached(stack: StackFile) -> None:
     )
     assert proc.stdout is not None
     progress = Progress(err, stack.services)
+    try:
+        _follow_detached(proc, progress)
+    except BaseException:  # Ctrl-C while starting: the background owner tears everything down
+        proc.terminate()
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        raise
+    record = read_current(stack.root)
+    if record is None:
+        raise StackrigError("the background stack process is gone")
+    _print_table(record)
+    err.print("stack is up in the background; `stackrig down` stops it")
+
+
+def _follow_detached(proc: subprocess.Popen[str], progress: Any) -> None:
+    from ._runner import ServiceEvent
+
+    assert proc.stdout is not None
     with progress:
         for line in proc.stdout:
             msg = json.loads(line)
@@ -174,11 +193,6 @@ def _up_detached(stack: StackFile) -> None:
             proc.wait()
             raise StackrigError(f"the background stack process exited with code {proc.returncode} before "
                                 "the stack was ready")
-    record = read_current(stack.root)
-    if record is None:
-        raise StackrigError("the background stack process is gone")
-    _print_table(record)
-    err.print("stack is up in the background; `stackrig down` stops it")
 
 
 @cli.command("_serve", hidden=True)
