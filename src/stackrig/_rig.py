@@ -205,7 +205,6 @@ class Rig:
 
     def fault(self, name: str) -> Any:
         """The fault proxy in front of a service (:class:`stackrig.faults.Fault`): latency, down, ..."""
-        from .faults import FaultClient
 
         svc = self[name]
         if not svc.info.proxied or not self.faults:
