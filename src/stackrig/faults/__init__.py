@@ -12,7 +12,9 @@ break things from tests through :class:`FaultClient`::
     print(faults.describe())     # the active toxics, for a failing test's report
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 
 # Lazy (PEP 562): `python -m stackrig.faults` starts the proxy without importing the client's httpx.
 _EXPORTS = {
@@ -28,16 +30,7 @@ if TYPE_CHECKING:
     from ._server import main, serve
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'stackrig.faults' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 
 __all__ = [
     "FaultClient",
@@ -53,6 +46,3 @@ __all__ = [
     "serve",
 ]
 
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
