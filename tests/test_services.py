@@ -91,15 +91,26 @@ def test_postgres_runs_unprivileged_when_stackrig_is_root(stackfile: Callable[[s
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="switching to an unprivileged user needs root")
-def test_stackrig_as_an_unprivileged_user(tmp_path: Path) -> None:
+def test_stackrig_as_an_unprivileged_user() -> None:
     """The whole CLI run by a non-root account: caches, tmpfs data, ports, teardown."""
-    user = "nobody"
+    import shutil
+    import tempfile
+
+    tmp_path = Path(tempfile.mkdtemp(prefix="stackrig-nobody-"))  # pytest's root basetemp is 0700
+    try:
+        _run_as("nobody", tmp_path)
+    finally:
+        shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def _run_as(user: str, tmp_path: Path) -> None:
     entry = pwd.getpwnam(user)
     project = tmp_path / "proj"
     project.mkdir()
     (project / "stackrig.toml").write_text('[services.db]\nkind = "postgres"\nexport = { DATABASE_URL = "${url}" }\n'
                                            '[services.cache]\nkind = "redis"\n')
-    for p in (tmp_path, project):
+    os.chmod(tmp_path, 0o755)
+    for p in (tmp_path, project, project / "stackrig.toml"):
         os.chown(p, entry.pw_uid, entry.pw_gid)
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "PYTHONPATH": str(REPO / "src"),
            "STACKRIG_CACHE_DIR": str(tmp_path / "cache")}

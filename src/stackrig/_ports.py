@@ -39,9 +39,38 @@ class PortLease:
         return f"PortLease({self.port})"
 
 
+def _lock_dir() -> Path:
+    """The lock folder every user shares (sticky, world-writable, like /tmp itself)."""
+    try:
+        _LOCK_DIR.mkdir(exist_ok=True)
+        if _LOCK_DIR.stat().st_uid == os.geteuid():
+            os.chmod(_LOCK_DIR, 0o1777)  # mkdir's mode is cut by the umask
+    except OSError:
+        pass
+    return _LOCK_DIR
+
+
+def _open_lock(port: int) -> int:
+    path = _lock_dir() / f"{port}.lock"
+    try:
+        # flock needs no write access: read-only, so locks another user created work too
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    except PermissionError:
+        # a lock folder another account made without write access for us: our own, per user
+        # (runs of different users could then meet on one port; the bind check still catches that)
+        private = Path(tempfile.gettempdir()) / f"stackrig-ports-{os.geteuid()}"
+        private.mkdir(mode=0o700, exist_ok=True)
+        return os.open(private / f"{port}.lock", os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        if os.fstat(fd).st_uid == os.geteuid():
+            os.fchmod(fd, 0o666)
+    except OSError:
+        pass
+    return fd
+
+
 def _lock(port: int) -> int | None:
-    _LOCK_DIR.mkdir(mode=0o1777, exist_ok=True)
-    fd = os.open(_LOCK_DIR / f"{port}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    fd = _open_lock(port)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as exc:
