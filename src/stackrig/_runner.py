@@ -431,6 +431,3 @@ class StackRunner:
 
     def __exit__(self, *exc: object) -> None:
         self.down()
-
-
-_ = ServiceError

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import quote
@@ -239,6 +238,3 @@ class PostgresService(Service):
         for inst in reversed(self.instances):
             inst.process.stop(self.spec.stop_timeout, sig=signal.SIGINT)
             self.ctx.unregister(inst.process)
-
-
-_ = time
