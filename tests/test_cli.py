@@ -80,11 +80,13 @@ def test_foreground_up_stops_on_sigterm(stackfile: Callable[[str], Path]) -> Non
     proc = subprocess.Popen([sys.executable, "-m", "stackrig.cli", "up"], cwd=path.parent, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     current = path.parent / ".stackrig" / "current.json"
-    assert wait_until(current.exists, 60)
-    record = json.loads(Path(json.loads(current.read_text())["state"]).read_text())
-    tree = tree_of([s["pids"][0] for s in record["services"]])
-    proc.send_signal(signal.SIGINT)  # Ctrl-C
-    proc.wait(60)
+    try:
+        assert wait_until(current.exists, 60)
+        record = json.loads(Path(json.loads(current.read_text())["state"]).read_text())
+        tree = tree_of([s["pids"][0] for s in record["services"]])
+    finally:
+        proc.send_signal(signal.SIGINT)  # Ctrl-C (also when an assert above failed)
+        proc.wait(60)
     assert leftovers(record["run_id"], [], tree) == []
     assert not current.exists()
 
