@@ -182,12 +182,14 @@ def test_ctrl_c_while_a_detached_stack_starts_stops_it(stackfile: Callable[[str]
     proc = subprocess.Popen([sys.executable, "-m", "stackrig.cli", "up", "-d"], cwd=path.parent,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     logs = path.parent / ".stackrig" / "runs"
-    assert wait_until(lambda: any(logs.glob("*/logs/slow.log")), 60)
-    log = next(logs.glob("*/logs/slow.log"))
-    assert wait_until(lambda: "serving" in log.read_text(), 60)
-    run_id = log.parent.parent.name
-    assert marked_pids(run_id)
-    proc.send_signal(signal.SIGINT)
-    proc.wait(60)
+    try:
+        assert wait_until(lambda: any(logs.glob("*/logs/slow.log")), 60)
+        log = next(logs.glob("*/logs/slow.log"))
+        assert wait_until(lambda: "serving" in log.read_text(), 60)
+        run_id = log.parent.parent.name
+        assert marked_pids(run_id)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(60)
     assert proc.returncode == 130
     assert wait_until(lambda: marked_pids(run_id) == [], 30)
