@@ -87,6 +87,6 @@ def leftovers(run_id: str, pids: list[int], tree: list[int] | None = None) -> li
 
 def tree_of(pids: list[int]) -> list[int]:
     """The pids and all their descendants, now."""
-    from stackrig._process import descendants
+    from stackrig.supervisor import descendants
 
     return sorted({*pids, *(d for p in pids for d in descendants(p))})

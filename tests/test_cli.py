@@ -142,8 +142,9 @@ def test_doctor_lists_providers(stackfile: Callable[[str], Path]) -> None:
     path = stackfile('[services.db]\nkind = "postgres"\n[services.c]\nkind = "redis"\n')
     done = run_cli("doctor", cwd=path.parent)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "server binaries" in done.stdout
-    assert "ok   service db (postgres)" in done.stdout and "ok   service c (redis)" in done.stdout
+    assert "binaries (first match wins" in done.stdout
+    assert "kind postgres" in done.stdout and "runtime node" in done.stdout
+    assert "ok    service db (postgres): " in done.stdout and "ok    service c (redis): " in done.stdout
 
 
 def test_doctor_fails_on_unsatisfiable_version(stackfile: Callable[[str], Path]) -> None:

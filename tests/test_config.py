@@ -92,7 +92,7 @@ def test_unknown_kind(stackfile: Callable[[str], Path]) -> None:
     err = error_for(stackfile, GOOD.replace('kind = "redis"', 'kind = "rediss"'))
     assert err.line == 8
     assert "unknown kind 'rediss' (did you mean 'redis'?)" in str(err)
-    assert "postgres, redis, process" in str(err)
+    assert "use one of: postgres, redis, process, http-stub, smtp" in str(err)
 
 
 def test_missing_kind(stackfile: Callable[[str], Path]) -> None:
@@ -145,7 +145,8 @@ def test_bad_version_constraint(stackfile: Callable[[str], Path]) -> None:
 
 def test_two_probes_refused(stackfile: Callable[[str], Path]) -> None:
     err = error_for(stackfile, GOOD.replace('{ http = "/health" }', '{ http = "/health", tcp = true }'))
-    assert "expected exactly one of http, tcp, log, command; found http, tcp" in str(err)
+    assert "expected exactly one of http, tcp, log, command, websocket; found http, tcp" in str(err)
+    assert err.key == "services.api.ready"
 
 
 def test_no_services(stackfile: Callable[[str], Path]) -> None:

@@ -37,5 +37,5 @@ def test_messages_are_captured_and_read_back(stackfile: Callable[[str], Path]) -
         with pytest.raises(StackrigError) as info:
             box.wait_for(to="bob@example.com", timeout=0.2)
         assert "no message with to='bob@example.com' arrived within 0.2 s" in str(info.value)
-        with pytest.raises(StackrigError, match="is a smtp service, not redis"):
+        with pytest.raises(StackrigError, match="service 'smtp' is a smtp service, which offers mail, not 'redis'"):
             rig.redis("smtp")

@@ -15,11 +15,13 @@ import redis
 from helpers import REPO, leftovers, tree_of
 
 from stackrig import InitFailed, ProviderNotFound, ServiceError, Stack, load_stack
-from stackrig._runner import StackRunner
-from stackrig.providers import candidates
+from stackrig.run import StackRunner
+from stackrig.kinds.postgres import POSTGRES
+from stackrig.kinds.redis import REDIS
+from stackrig.services import candidates
 
-HAS_EMBEDDED_PG = any("pip" in src for _, src in candidates("postgres"))
-HAS_SYSTEM_PG = any(src == "system" for _, src in candidates("postgres"))
+HAS_EMBEDDED_PG = any("pip" in src for _, src in candidates(POSTGRES))
+HAS_SYSTEM_PG = any(src == "system" for _, src in candidates(POSTGRES))
 
 
 def test_postgres_init_runs_once_and_is_cached(stackfile: Callable[[str], Path], tmp_path: Path,
@@ -175,7 +177,7 @@ def test_no_provider_at_all(stackfile: Callable[[str], Path], monkeypatch: pytes
 
 
 def test_path_key_points_at_a_folder(stackfile: Callable[[str], Path]) -> None:
-    exe, _ = candidates("redis")[0]
+    exe, _ = candidates(REDIS)[0]
     with StackRunner(load_stack(stackfile(f'[services.c]\nkind = "redis"\npath = "{exe.parent}"\n'))) as record:
         assert record.services[0].source.startswith("stack file")
 

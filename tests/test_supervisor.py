@@ -14,8 +14,8 @@ import pytest
 from helpers import alive, leftovers, marked_pids, tree_of, wait_until
 
 from stackrig import PortInUse, ReadinessTimeout, ServiceExited, load_stack
-from stackrig._ports import allocate_port
-from stackrig._runner import StackRunner
+from stackrig.supervisor import allocate_port
+from stackrig.run import StackRunner
 
 
 def runner_for(path: Path) -> StackRunner:
@@ -212,7 +212,7 @@ def test_fixed_port_in_use(stackfile: Callable[[str], Path]) -> None:
 
 def test_allocated_ports_are_unique_across_processes() -> None:
     """Leases held by one process are never handed to another process."""
-    code = "from stackrig._ports import allocate_port\nimport sys\n" \
+    code = "from stackrig.supervisor import allocate_port\nimport sys\n" \
            "ls=[allocate_port() for _ in range(30)]\nprint(' '.join(str(l.port) for l in ls), flush=True)\n" \
            "sys.stdin.read()"
     procs = [subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -234,7 +234,7 @@ def test_allocated_ports_are_unique_across_processes() -> None:
 SCRIPT = """
 import sys, time, json
 from stackrig import load_stack
-from stackrig._runner import StackRunner
+from stackrig.run import StackRunner
 r = StackRunner(load_stack(sys.argv[1]))
 rec = r.up()
 print(json.dumps({"run_id": r.run_id, "pids": [p for s in rec.services for p in s.pids], "data": rec.data_dir}),

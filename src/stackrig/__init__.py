@@ -8,77 +8,57 @@ fixture or this library::
 
     with Stack.load("stackrig.toml") as rig:
         rig.http("api").get("/health")
-"""
 
-from typing import TYPE_CHECKING
+The public names are listed once, in ``_EXPORTS`` (name -> module); ``__all__`` is derived from
+it and imports are lazy (PEP 562), so the server processes stackrig starts
+(``python -m stackrig.stub``, ``.faults``, ``.mail``) and the quick commands load only what they use.
+"""
 
 from ._lazy import lazy_exports
 
-# Names are imported on first use (PEP 562), so the server processes stackrig starts
-# (`python -m stackrig.stub`, `.faults`, `.mail`) do not pay for pydantic, rich, click, ...
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .config import StackFile as StackFile
+    from .errors import (
+        ConfigError as ConfigError,
+        InitFailed as InitFailed,
+        IsolationError as IsolationError,
+        PortInUse as PortInUse,
+        ProviderNotFound as ProviderNotFound,
+        ReadinessTimeout as ReadinessTimeout,
+        ServiceError as ServiceError,
+        ServiceExited as ServiceExited,
+        ServiceNotFound as ServiceNotFound,
+        StackNotRunning as StackNotRunning,
+        StackrigError as StackrigError,
+    )
+    from .rig import Rig as Rig, ServiceHandle as ServiceHandle, Stack as Stack
+    from .run import RunRecord as RunRecord, ServiceEvent as ServiceEvent, ServiceInfo as ServiceInfo
+    from .services import ServiceKind as ServiceKind, load_stack as load_stack
+
 _EXPORTS = {
-    "RunRecord": "._record",
-    "ServiceInfo": "._record",
-    "Rig": "._rig",
-    "ServiceHandle": "._rig",
-    "ServiceEvent": "._runner",
-    "Stack": "._stack",
+    "Stack": ".rig",
+    "Rig": ".rig",
+    "ServiceHandle": ".rig",
+    "RunRecord": ".run",
+    "ServiceInfo": ".run",
+    "ServiceEvent": ".run",
     "StackFile": ".config",
-    "load_stack": ".config",
+    "load_stack": ".services",
+    "ServiceKind": ".services",
+    "StackrigError": ".errors",
     "ConfigError": ".errors",
-    "InitFailed": ".errors",
-    "IsolationError": ".errors",
-    "PortInUse": ".errors",
     "ProviderNotFound": ".errors",
-    "ReadinessTimeout": ".errors",
+    "PortInUse": ".errors",
     "ServiceError": ".errors",
     "ServiceExited": ".errors",
+    "ReadinessTimeout": ".errors",
+    "InitFailed": ".errors",
     "StackNotRunning": ".errors",
-    "StackrigError": ".errors",
+    "ServiceNotFound": ".errors",
+    "IsolationError": ".errors",
 }
 
-if TYPE_CHECKING:
-    from ._record import RunRecord, ServiceInfo
-    from ._rig import Rig, ServiceHandle
-    from ._runner import ServiceEvent
-    from ._stack import Stack
-    from .config import StackFile, load_stack
-    from .errors import (
-        ConfigError,
-        InitFailed,
-        IsolationError,
-        PortInUse,
-        ProviderNotFound,
-        ReadinessTimeout,
-        ServiceError,
-        ServiceExited,
-        StackNotRunning,
-        StackrigError,
-    )
-
-
+__version__ = "0.2.0"
+__all__ = [*sorted(_EXPORTS), "__version__"]
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
-
-__version__ = "0.1.0"
-
-__all__ = [
-    "ConfigError",
-    "InitFailed",
-    "IsolationError",
-    "PortInUse",
-    "ProviderNotFound",
-    "ReadinessTimeout",
-    "Rig",
-    "RunRecord",
-    "ServiceError",
-    "ServiceEvent",
-    "ServiceExited",
-    "ServiceHandle",
-    "ServiceInfo",
-    "Stack",
-    "StackFile",
-    "StackNotRunning",
-    "StackrigError",
-    "load_stack",
-    "__version__",
-]

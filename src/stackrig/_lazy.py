@@ -1,10 +1,13 @@
-"""Lazy package attributes (PEP 562), so server processes import only what they use."""
+"""Lazy package attributes (PEP 562), so server processes and quick commands import only what they use."""
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
-from typing import Any
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs the quick commands
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
 
 __all__ = ["lazy_exports"]
 

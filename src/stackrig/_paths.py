@@ -1,12 +1,15 @@
-"""Where stackrig keeps caches, run records and run data."""
+"""Where stackrig keeps caches, run records, run data and sockets."""
 
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
-__all__ = ["cache_dir", "runtime_root", "data_root"]
+__all__ = ["cache_dir", "runtime_root", "data_root", "socket_root"]
+
+# A Unix socket path holds at most 107 bytes (sun_path), so sockets never go under the project
+# or the data folder, which may be deep (CI workspaces); they go here.
+_SOCKET_BASE = "/tmp"
 
 
 def cache_dir() -> Path:
@@ -40,6 +43,8 @@ def data_root(setting: str, project_dir: Path) -> Path:
 
                 raise ConfigError('`data_dir = "tmpfs"` but /dev/shm is not available',
                                   hint='use data_dir = "auto" or "disk"')
+            import tempfile
+
             base = Path(tempfile.gettempdir())
     elif setting == "disk":
         base = project_dir / ".stackrig" / "data"
@@ -51,6 +56,20 @@ def data_root(setting: str, project_dir: Path) -> Path:
             base = project_dir / base
     root = base / f"stackrig-{os.geteuid()}"
     root.mkdir(parents=True, exist_ok=True, mode=0o755)
+    return root
+
+
+def socket_root() -> Path:
+    """A short folder for a run's Unix sockets (PostgreSQL's, the control channel), whatever the
+    project's depth: ``/tmp/stackrig-<uid>`` (``$TMPDIR`` only when /tmp is not writable)."""
+    if os.access(_SOCKET_BASE, os.W_OK):
+        base = _SOCKET_BASE
+    else:
+        import tempfile
+
+        base = tempfile.gettempdir()
+    root = Path(base) / f"stackrig-{os.geteuid()}"
+    root.mkdir(mode=0o755, exist_ok=True)
     return root
 
 

@@ -16,13 +16,26 @@ and exits non-zero with no traceback.
     │   ├── ReadinessTimeout         it never became ready before the deadline (also TimeoutError)
     │   └── InitFailed               its `init` step failed
     ├── StackNotRunning              `status`/`down`/attach with no running stack
+    ├── ServiceNotFound              `rig["nope"]`: no such service in the stack (also KeyError)
     └── IsolationError               per-test reset could not restore the baseline
+
+The engines add their own subclasses (``stackrig.stub``, ``stackrig.faults``,
+``stackrig.isolation``, ``stackrig.mail``), all under :class:`StackrigError`.
+
+Errors cross process boundaries (the control channel of a running stack) as a
+*payload* (:meth:`StackrigError.to_payload`, :func:`error_from_payload`): the
+receiver raises the same class with the same fields.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import importlib
 from pathlib import Path
+
+TYPE_CHECKING = False  # not typing's: the quick commands import this module and not typing
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Any
 
 __all__ = [
     "StackrigError",
@@ -34,7 +47,9 @@ __all__ = [
     "ReadinessTimeout",
     "InitFailed",
     "StackNotRunning",
+    "ServiceNotFound",
     "IsolationError",
+    "error_from_payload",
 ]
 
 
@@ -50,6 +65,24 @@ class StackrigError(Exception):
         if self.hint:
             return f"{self.message}\n  fix: {self.hint}"
         return self.message
+
+    def to_payload(self) -> dict[str, Any]:
+        """This error as JSON-able data: its class and fields (see :func:`error_from_payload`)."""
+        fields: dict[str, Any] = {}
+        paths: list[str] = []
+        for key, value in vars(self).items():
+            if key.startswith("_"):
+                continue
+            if isinstance(value, Path):
+                paths.append(key)
+                value = str(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            if _jsonable(value):
+                fields[key] = value
+        cls = type(self)
+        return {"type": f"{cls.__module__}:{cls.__qualname__}", "fields": fields, "paths": paths,
+                "args": [a if _jsonable(a) else str(a) for a in self.args]}
 
 
 class ConfigError(StackrigError):
@@ -163,5 +196,59 @@ class StackNotRunning(StackrigError):
     """An operation needs a running stack and there is none."""
 
 
+class ServiceNotFound(StackrigError, KeyError):
+    """A service name that the stack does not declare (``rig["nope"]``)."""
+
+    def __init__(self, message: str, *, service: str, available: Sequence[str], hint: str | None = None) -> None:
+        self.service = service
+        self.available = list(available)
+        super().__init__(message, hint=hint)
+
+    __str__ = StackrigError.__str__  # not KeyError's repr() of the argument
+
+
 class IsolationError(StackrigError):
     """Per-test isolation could not bring a service back to its baseline."""
+
+
+def _jsonable(value: object) -> bool:
+    if value is None or isinstance(value, str | int | float | bool):
+        return True
+    if isinstance(value, list):
+        return all(_jsonable(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _jsonable(v) for k, v in value.items())
+    return False
+
+
+def _resolve_class(name: str) -> type[StackrigError]:
+    module, _, qualname = name.partition(":")
+    if module != "stackrig" and not module.startswith("stackrig."):
+        return StackrigError  # never import what a peer names outside stackrig
+    try:
+        found: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            found = getattr(found, part)
+    except (ImportError, AttributeError):
+        return StackrigError
+    return found if isinstance(found, type) and issubclass(found, StackrigError) else StackrigError
+
+
+def error_from_payload(payload: Mapping[str, Any]) -> StackrigError:
+    """The error that :meth:`StackrigError.to_payload` described: same class, same fields."""
+    cls = _resolve_class(str(payload.get("type", "")))
+    exc = cls.__new__(cls)
+    args = payload.get("args") or [payload.get("fields", {}).get("message", "unknown error")]
+    BaseException.__init__(exc, *args)
+    fields = dict(payload.get("fields") or {})
+    for key in payload.get("paths") or ():
+        if fields.get(key) is not None:
+            fields[key] = Path(fields[key])
+    fields.setdefault("message", str(args[0]) if args else "unknown error")
+    fields.setdefault("hint", None)
+    for key, value in fields.items():
+        try:
+            setattr(exc, key, value)
+        except AttributeError:  # a read-only property of the class
+            continue
+    return exc

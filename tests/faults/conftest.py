@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from stackrig._ports import allocate_port
+from stackrig.supervisor import allocate_port
 from stackrig.faults import Fault, FaultClient
 
 DEADLINE = 30.0  # generous: the machine is shared and loaded

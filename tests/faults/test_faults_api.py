@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 import stackrig.faults as faults_pkg
-from stackrig._ports import allocate_port
+from stackrig.supervisor import allocate_port
 from stackrig.faults import (
     FaultApiError,
     FaultClient,

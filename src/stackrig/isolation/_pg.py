@@ -7,8 +7,7 @@ from types import TracebackType
 from typing import Any, Self
 
 import psycopg
-from psycopg import errors as pg_errors
-from psycopg import sql
+from psycopg import errors as pg_errors, sql
 
 from stackrig.errors import IsolationError
 

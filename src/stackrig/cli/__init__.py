@@ -1,0 +1,64 @@
+"""The `stackrig` command line: one module per verb, imported only when that verb runs.
+
+``stackrig --help``, ``status`` and ``env`` answer without importing click, rich or the
+stack-file parser (they are read on every shell prompt and by scripts); every other verb goes
+through the click application in :mod:`._app`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+__all__ = ["main"]
+
+_QUICK = {"status", "env"}
+
+
+def _quick(argv: list[str]) -> int | None:
+    """Answer the quick forms directly; None when click must parse `argv`."""
+    file = os.environ.get("STACKRIG_FILE") or None
+    args = list(argv)
+    while args and args[0].startswith("-"):
+        opt = args[0]
+        if opt in ("-h", "--help") and len(args) == 1:
+            from ._verbs import render_help
+
+            sys.stdout.write(render_help())
+            return 0
+        if opt in ("-f", "--file") and len(args) >= 2:
+            file = args[1]
+            args = args[2:]
+        elif opt.startswith("--file="):
+            file = opt.split("=", 1)[1]
+            args = args[1:]
+        else:
+            return None
+    if not args:
+        from ._verbs import render_help
+
+        sys.stdout.write(render_help())
+        return 0
+    verb, rest = args[0], args[1:]
+    if verb not in _QUICK or any(a not in ("--json",) for a in rest):
+        return None
+    as_json = "--json" in rest
+    if verb == "status":
+        from .status import run_status
+
+        return run_status(file, as_json)
+    from .env import run_env
+
+    return run_env(file, as_json)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The console script."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    code = _quick(args)
+    if code is not None:
+        sys.stdout.flush()
+        sys.exit(code)
+    from ._app import cli
+
+    cli.main(args=args, prog_name="stackrig")

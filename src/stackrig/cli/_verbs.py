@@ -1,0 +1,46 @@
+"""The CLI's verbs: name, module, one-line help — listed here so `stackrig --help` needs no module."""
+
+from __future__ import annotations
+
+__all__ = ["VERBS", "HELP", "USAGE"]
+
+# (name, module under stackrig.cli, one-line help, hidden)
+VERBS: list[tuple[str, str, str, bool]] = [
+    ("up", "up", "Bring the stack up and show its services; Ctrl-C (or `stackrig down`) stops it.", False),
+    ("down", "down", "Stop the stack that `stackrig up -d` started.", False),
+    ("status", "status", "Show the running stack's services (--json for scripts).", False),
+    ("env", "env", "Print the running stack's exported variables (`eval \"$(stackrig env)\"`).", False),
+    ("logs", "logs", "Show service logs of the running stack (or of the last run).", False),
+    ("run", "run", "Bring the stack up, run COMMAND with its env, tear down; exit with COMMAND's code.", False),
+    ("doctor", "doctor", "Show where each binary comes from, and check the machine.", False),
+    ("kinds", "kinds", "List the service kinds installed (built-in and from other packages).", False),
+    ("init", "init", "Write a commented starter stackrig.toml.", False),
+    ("_serve", "serve", "Internal: own a detached stack until SIGTERM.", True),
+]
+
+USAGE = "Usage: stackrig [OPTIONS] COMMAND [ARGS]..."
+
+HELP = """\
+Usage: stackrig [OPTIONS] COMMAND [ARGS]...
+
+  Declare a stack in stackrig.toml; bring it up as real local processes; test
+  against it.
+
+Options:
+  -f, --file FILE  The stack file (default: stackrig.toml, or pyproject.toml
+                   with [tool.stackrig], here or in a parent folder; also
+                   $STACKRIG_FILE).
+  --version        Show the version and exit.
+  -h, --help       Show this message and exit.
+
+Commands:
+{commands}
+
+`stackrig COMMAND --help` tells more.
+"""
+
+
+def render_help() -> str:
+    width = max(len(name) for name, _, _, hidden in VERBS if not hidden)
+    lines = [f"  {name:<{width}}  {text}" for name, _, text, hidden in VERBS if not hidden]
+    return HELP.format(commands="\n".join(lines))

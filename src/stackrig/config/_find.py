@@ -1,0 +1,35 @@
+"""Find the stack file for a folder (cheap: `stackrig status` runs this on every call)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["STACK_FILE_NAMES", "find_stack_file"]
+
+STACK_FILE_NAMES = ("stackrig.toml",)
+
+
+def _declares_stackrig(pyproject: str) -> bool:
+    try:
+        with open(pyproject, encoding="utf-8", errors="replace") as f:
+            return "[tool.stackrig" in f.read()
+    except OSError:
+        return False
+
+
+def find_stack_file(start: Path | str | None = None) -> Path | None:
+    """`stackrig.toml`, or a `pyproject.toml` with `[tool.stackrig]`, in `start` or a parent folder."""
+    here = os.path.abspath(start or os.getcwd())
+    while True:
+        for name in STACK_FILE_NAMES:
+            candidate = os.path.join(here, name)
+            if os.path.isfile(candidate):
+                return Path(candidate)
+        pyproject = os.path.join(here, "pyproject.toml")
+        if os.path.isfile(pyproject) and _declares_stackrig(pyproject):
+            return Path(pyproject)
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent

