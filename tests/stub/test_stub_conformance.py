@@ -46,8 +46,8 @@ def test_all_shared_conformance_cases_pass(start_stub: StartStub, tmp_path: Path
 @needs_corpus
 def test_own_cases_recorded_from_wiremock_pass(start_stub: StartStub, tmp_path: Path) -> None:
     """Behaviours the shared corpus keeps back (random-data fault, find order, default priority,
-    equalToXml sibling order, templating without transformer...), recorded from WireMock 3.13.2
-    with tests/stub/record_cases.py."""
+    equalToXml sibling order, templating without transformer, stubs by metadata, the near-miss
+    table of 404 bodies...), recorded from WireMock 3.13.2 with tests/stub/record_cases.py."""
     server = start_stub(tmp_path)
     result = _run_checker(server.url, OWN_CASES)
     assert result.returncode == 0, _failures(result)

@@ -158,8 +158,8 @@ def test_unmatched_request_gets_a_near_miss_report(shared_stub: StubProcess) -> 
     assert resp.status_code == 404
     assert resp.headers["content-type"].startswith("text/plain")
     assert "Request was not matched" in resp.text
-    assert "1. GET /users" in resp.text
-    assert "query parameter page: expected equalTo '1', got 2" in resp.text
+    assert "[path] /users".ljust(59) + "| /users?page=2\n" in resp.text
+    assert "Query: page = 1".ljust(59) + "| " + "page: 2".ljust(52) + "<<<<< Query does not match\n" in resp.text
     near = shared_stub.admin("GET", "/requests/unmatched/near-misses").json()["nearMisses"]
     assert near[0]["stubMapping"]["request"]["urlPath"] == "/users"
     assert near[0]["matchResult"]["distance"] > 0

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from ._files import load_mappings, read_body_file
-from ._journal import DEFAULT_JOURNAL_LIMIT, Journal
+from ._journal import DEFAULT_JOURNAL_LIMIT, DEFAULT_RECORDING_LIMIT, Journal
 from ._mapping import StubMapping
 from ._nearmiss import closest_stubs, unmatched_report
+from ._proxy import Proxy
 from ._record import Recorder
 from ._request import Request
 from ._store import StubStore
@@ -46,13 +47,19 @@ def _simple_reply(status: int, body: bytes, content_type: str, reason: str, head
 class StubApp:
     """Stubs, journal, scenarios and recorder of one server."""
 
-    def __init__(self, root: Path | None = None, journal_limit: int = DEFAULT_JOURNAL_LIMIT) -> None:
+    def __init__(
+        self,
+        root: Path | None = None,
+        journal_limit: int = DEFAULT_JOURNAL_LIMIT,
+        recording_limit: int = DEFAULT_RECORDING_LIMIT,
+    ) -> None:
         self.root = root
         self.store = StubStore()
         self.journal = Journal(journal_limit)
         self.host = "127.0.0.1"
         self.port = 0
-        self.recorder = Recorder(self)
+        self.proxy = Proxy(self)
+        self.recorder = Recorder(self, recording_limit)
         self.shutdown_requested = False
         self.global_delay_ms = 0  # WireMock's /__admin/settings fixedDelay, added to every stub
         self.load_files()
@@ -83,19 +90,20 @@ class StubApp:
         stub = self.store.match(req)
         if stub is None:
             self.journal.record(req, None, 404)
-            body = unmatched_report(req, closest_stubs(self.store, req)).encode("utf-8")
+            misses = closest_stubs(self.store, req, limit=1, cutoff=float("inf"))
+            body = unmatched_report(req, misses, self.store.states()).encode("utf-8")
             return _simple_reply(404, body, "text/plain;charset=UTF-8", "Not Found", head_only)
         if stub.scenario is not None:
             self.store.served(stub)
         response = stub.response
+        if response.proxy_base_url is not None:
+            return self.proxy.forward(stub, req, head_only)  # journals the exchange once answered
         self.journal.record(req, stub.id, response.status)
         prerendered = response.prerendered
         if prerendered is not None and not self.global_delay_ms:
             if head_only:
                 return response.prerendered_head + b"\r\n"  # type: ignore[operator]
             return prerendered
-        if response.proxy_base_url is not None:
-            return self.recorder.proxy(stub, req, head_only)
         reply = self.render(stub, req, head_only)
         reply.delay += self.global_delay_ms / 1000.0
         return reply

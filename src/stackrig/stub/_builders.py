@@ -24,6 +24,7 @@ __all__ = [
     "get",
     "head",
     "matching",
+    "matching_json_path",
     "not_matching",
     "options",
     "patch",
@@ -78,6 +79,17 @@ def equal_to_json(value: Any, *, ignore_array_order: bool = False, ignore_extra_
     if ignore_extra_elements:
         spec["ignoreExtraElements"] = True
     return Matcher(spec, f"equal_to_json({json.dumps(value)})")
+
+
+def matching_json_path(expression: str, value: str | Matcher | None = None) -> Matcher:
+    """Something is at ``expression`` in the JSON value (and it matches ``value`` if given).
+
+    For metadata look-ups: ``stub.find_by_metadata(matching_json_path("$.tags", containing("x")))``.
+    """
+    if value is None:
+        return Matcher({"matchesJsonPath": expression}, f"matching_json_path({expression!r})")
+    spec = {"matchesJsonPath": {"expression": expression, **_matcher(value)}}
+    return Matcher(spec, f"matching_json_path({expression!r}, {value!r})")
 
 
 def _matcher(value: str | Matcher) -> dict[str, Any]:

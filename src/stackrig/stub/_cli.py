@@ -10,7 +10,7 @@ from pathlib import Path
 
 from stackrig.errors import StackrigError
 
-from ._journal import DEFAULT_JOURNAL_LIMIT
+from ._journal import DEFAULT_JOURNAL_LIMIT, DEFAULT_RECORDING_LIMIT
 
 __all__ = ["build_parser", "main"]
 
@@ -32,10 +32,18 @@ def build_parser() -> argparse.ArgumentParser:
         f"(default {DEFAULT_JOURNAL_LIMIT}; 0 disables it)",
     )
     parser.add_argument(
+        "--recording-limit",
+        type=int,
+        default=DEFAULT_RECORDING_LIMIT,
+        help="how many proxied exchanges one recording keeps, oldest dropped first "
+        f"(default {DEFAULT_RECORDING_LIMIT}; bodies are also capped at 256 MiB)",
+    )
+    parser.add_argument(
         "--record-upstream",
         default=None,
         metavar="URL",
-        help="proxy every request to URL and write a mapping file per distinct request into <root>/mappings on exit",
+        help="proxy every request to URL and, on exit, write mapping files for what it answered into "
+        "<root>/mappings (repeats of a request with different answers become a scenario)",
     )
     return parser
 
@@ -54,6 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.journal_limit < 0:
         print(f"--journal-limit must be 0 or more, found {args.journal_limit}", file=sys.stderr)
         return 2
+    if args.recording_limit < 1:
+        print(f"--recording-limit must be 1 or more, found {args.recording_limit}", file=sys.stderr)
+        return 2
     if args.record_upstream is not None:
         if not args.record_upstream.startswith(("http://", "https://")):
             print(f"--record-upstream must be an http:// URL, found {args.record_upstream!r}", file=sys.stderr)
@@ -67,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ._server import serve_forever
 
     try:
-        app = StubApp(args.root, args.journal_limit)
+        app = StubApp(args.root, args.journal_limit, args.recording_limit)
     except StackrigError as exc:
         print(f"stackrig stub: cannot start: {exc}", file=sys.stderr)
         return 1

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
     import httpx
 
-from ._builders import RequestSpec
+from ._builders import Matcher, RequestSpec
+from ._client_stubs import Stub, StubBuilder
 from ._errors import StubAdminError, VerificationFailed
 
 __all__ = ["RecordedRequest", "Stub", "StubBuilder", "StubClient"]
-
-_SEQUENCE_PREFIX = "stackrig-sequence-"
 
 
 @dataclass(frozen=True)
@@ -57,144 +57,6 @@ class RecordedRequest:
 
     def __str__(self) -> str:
         return f"{self.method} {self.url}"
-
-
-def _response_json(
-    status: int,
-    *,
-    json_body: Any = None,
-    body: str | bytes | None = None,
-    headers: dict[str, str | list[str]] | None = None,
-    delay_ms: int | None = None,
-    template: bool = False,
-    status_message: str | None = None,
-    body_file: str | None = None,
-) -> dict[str, Any]:
-    out: dict[str, Any] = {"status": status}
-    if status_message is not None:
-        out["statusMessage"] = status_message
-    given = [n for n, v in (("json", json_body), ("body", body), ("body_file", body_file)) if v is not None]
-    if len(given) > 1:
-        raise TypeError(f"give only one of json=, body=, body_file= (got {', '.join(given)})")
-    if json_body is not None:
-        out["jsonBody"] = json_body
-        headers = {"Content-Type": "application/json", **(headers or {})}
-    elif isinstance(body, bytes):
-        out["base64Body"] = base64.b64encode(body).decode("ascii")
-    elif body is not None:
-        out["body"] = body
-    elif body_file is not None:
-        out["bodyFileName"] = body_file
-    if headers:
-        out["headers"] = dict(headers)
-    if delay_ms:
-        out["fixedDelayMilliseconds"] = int(delay_ms)
-    if template:
-        out["transformers"] = ["response-template"]
-    return out
-
-
-class Stub:
-    """A stub created on the server; ``.then(...)`` adds the next response of a sequence."""
-
-    def __init__(self, client: StubClient, mapping: dict[str, Any], step: int = 1) -> None:
-        self._client = client
-        self.mapping = mapping
-        self.step = step
-
-    @property
-    def id(self) -> str:
-        return str(self.mapping["id"])
-
-    def then(self, status: int = 200, **response: Any) -> Stub:
-        """The response after this one: the server answers them in order and then repeats the last.
-
-        Takes the same arguments as :meth:`StubBuilder.reply` (``json=``, ``body=``, ``headers=``,
-        ``delay_ms=`` ...), or ``fault="..."`` for a fault.
-        """
-        fault = response.pop("fault", None)
-        scenario = self.mapping.get("scenarioName") or f"{_SEQUENCE_PREFIX}{self.id}"
-        required = self.mapping.get("requiredScenarioState") or "Started"
-        next_state = f"step-{self.step + 1}"
-        updated = dict(self.mapping, scenarioName=scenario, requiredScenarioState=required, newScenarioState=next_state)
-        updated.pop("uuid", None)
-        self.mapping = self._client._call("PUT", f"/mappings/{self.id}", updated)
-        nxt = {
-            k: v
-            for k, v in self.mapping.items()
-            if k not in ("id", "uuid", "newScenarioState", "response", "insertionIndex")
-        }
-        nxt["requiredScenarioState"] = next_state
-        nxt["response"] = (
-            {"fault": fault} if fault else _response_json(status, json_body=response.pop("json", None), **response)
-        )
-        created = self._client._call("POST", "/mappings", nxt)
-        return Stub(self._client, created, self.step + 1)
-
-    def remove(self) -> None:
-        self._client._call("DELETE", f"/mappings/{self.id}")
-
-    def __repr__(self) -> str:
-        return f"<Stub {self.id} {self.mapping.get('request')}>"
-
-
-class StubBuilder:
-    """``client.on(spec)`` — say what the matching requests get back."""
-
-    def __init__(self, client: StubClient, spec: RequestSpec, priority: int | None, name: str | None) -> None:
-        self._client = client
-        self._spec = spec
-        self._priority = priority
-        self._name = name
-
-    def _create(self, response: dict[str, Any]) -> Stub:
-        mapping: dict[str, Any] = {"request": self._spec.to_json(), "response": response}
-        if self._priority is not None:
-            mapping["priority"] = self._priority
-        if self._name is not None:
-            mapping["name"] = self._name
-        return Stub(self._client, self._client._call("POST", "/mappings", mapping))
-
-    def reply(
-        self,
-        status: int = 200,
-        *,
-        json: Any = None,
-        body: str | bytes | None = None,
-        headers: dict[str, str | list[str]] | None = None,
-        delay_ms: int | None = None,
-        template: bool = False,
-        status_message: str | None = None,
-        body_file: str | None = None,
-    ) -> Stub:
-        """Answer with ``status`` and a body (``json=`` sets Content-Type: application/json).
-
-        ``template=True`` turns on WireMock response templating (``{{request.path.[0]}}`` ...).
-        """
-        return self._create(
-            _response_json(
-                status,
-                json_body=json,
-                body=body,
-                headers=headers,
-                delay_ms=delay_ms,
-                template=template,
-                status_message=status_message,
-                body_file=body_file,
-            )
-        )
-
-    def fault(self, kind: str, *, delay_ms: int | None = None) -> Stub:
-        """Break the connection: CONNECTION_RESET_BY_PEER, EMPTY_RESPONSE, MALFORMED_RESPONSE_CHUNK
-        or RANDOM_DATA_THEN_CLOSE."""
-        response: dict[str, Any] = {"fault": kind}
-        if delay_ms:
-            response["fixedDelayMilliseconds"] = int(delay_ms)
-        return self._create(response)
-
-    def proxy_to(self, base_url: str) -> Stub:
-        """Forward matching requests to a real server."""
-        return self._create({"proxyBaseUrl": base_url})
 
 
 @dataclass
@@ -279,6 +141,19 @@ class StubClient:
     def remove_all(self) -> None:
         self._call("DELETE", "/mappings")
 
+    def reset_mappings(self) -> None:
+        """Back to the mapping files: stubs added through the API go (WireMock also empties the journal)."""
+        self._call("POST", "/mappings/reset")
+
+    def find_by_metadata(self, pattern: Matcher | Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The mappings whose ``metadata`` matches ``pattern``, a WireMock string matcher such as
+        ``matching_json_path("$.tags", containing("checkout"))`` or ``{"equalToJson": {...}}``."""
+        return list(self._call("POST", "/mappings/find-by-metadata", _pattern_json(pattern))["mappings"])
+
+    def remove_by_metadata(self, pattern: Matcher | Mapping[str, Any]) -> None:
+        """Remove the mappings whose ``metadata`` matches ``pattern`` (as in :meth:`find_by_metadata`)."""
+        self._call("POST", "/mappings/remove-by-metadata", _pattern_json(pattern))
+
     def reset(self) -> None:
         """Back to the mapping files, with an empty journal and every scenario at Started."""
         self._call("POST", "/reset")
@@ -344,17 +219,82 @@ class StubClient:
     def reset_scenarios(self) -> None:
         self._call("POST", "/scenarios/reset")
 
-    def start_recording(self, target_base_url: str) -> None:
-        """Proxy everything to ``target_base_url`` and remember what it answers."""
-        self._call("POST", "/recordings/start", {"targetBaseUrl": target_base_url})
+    def start_recording(
+        self,
+        target_base_url: str | None = None,
+        *,
+        filters: RequestSpec | Mapping[str, Any] | None = None,
+        repeats_as_scenarios: bool | None = None,
+        persist: bool | None = None,
+        capture_headers: Mapping[str, Mapping[str, Any]] | None = None,
+        extract_body_criteria: Mapping[str, Any] | None = None,
+        **record_spec: Any,
+    ) -> None:
+        """Proxy everything to ``target_base_url`` and remember what it answers, until :meth:`stop_recording`.
+
+        The keywords are WireMock's record spec (``filters=get().url_matching("/api/.*")``,
+        ``repeats_as_scenarios=False`` to keep only the newest answer to a repeated request,
+        ``persist=False`` not to write mapping files ...); other record-spec fields can be given
+        in WireMock's spelling, e.g. ``outputFormat="IDS"``.
+        """
+        spec = _record_spec(filters, repeats_as_scenarios, persist, capture_headers, extract_body_criteria, record_spec)
+        if target_base_url is not None:
+            spec = {"targetBaseUrl": target_base_url, **spec}
+        self._call("POST", "/recordings/start", spec)
 
     def stop_recording(self) -> list[dict[str, Any]]:
-        """Stop; the recorded mappings are returned, served from now on and written to the mappings folder."""
-        return list(self._call("POST", "/recordings/stop")["mappings"])
+        """Stop; the recorded mappings are returned, served from now on and (with ``persist``) written
+        to the mappings folder.  Repeats of a request with different answers form a scenario."""
+        return list(self._call("POST", "/recordings/stop").get("mappings", []))
+
+    def recording_status(self) -> str:
+        """``NeverStarted``, ``Recording`` or ``Stopped``."""
+        return str(self._call("GET", "/recordings/status")["status"])
+
+    def snapshot(
+        self,
+        *,
+        filters: RequestSpec | Mapping[str, Any] | None = None,
+        repeats_as_scenarios: bool | None = None,
+        persist: bool | None = None,
+        capture_headers: Mapping[str, Mapping[str, Any]] | None = None,
+        extract_body_criteria: Mapping[str, Any] | None = None,
+        **record_spec: Any,
+    ) -> list[dict[str, Any]]:
+        """Stubs for the proxied requests in the journal (same options as :meth:`start_recording`)."""
+        spec = _record_spec(filters, repeats_as_scenarios, persist, capture_headers, extract_body_criteria, record_spec)
+        return list(self._call("POST", "/recordings/snapshot", spec).get("mappings", []))
 
     def health(self) -> dict[str, Any]:
         result: dict[str, Any] = self._call("GET", "/health")
         return result
+
+
+def _pattern_json(pattern: Matcher | Mapping[str, Any]) -> dict[str, Any]:
+    return pattern.to_json() if isinstance(pattern, Matcher) else dict(pattern)
+
+
+def _record_spec(
+    filters: RequestSpec | Mapping[str, Any] | None,
+    repeats_as_scenarios: bool | None,
+    persist: bool | None,
+    capture_headers: Mapping[str, Mapping[str, Any]] | None,
+    extract_body_criteria: Mapping[str, Any] | None,
+    extra: Mapping[str, Any],
+) -> dict[str, Any]:
+    spec: dict[str, Any] = {}
+    if filters is not None:
+        spec["filters"] = filters.to_json() if isinstance(filters, RequestSpec) else dict(filters)
+    if repeats_as_scenarios is not None:
+        spec["repeatsAsScenarios"] = repeats_as_scenarios
+    if persist is not None:
+        spec["persist"] = persist
+    if capture_headers is not None:
+        spec["captureHeaders"] = {name: dict(options) for name, options in capture_headers.items()}
+    if extract_body_criteria is not None:
+        spec["extractBodyCriteria"] = dict(extract_body_criteria)
+    spec.update(extra)
+    return spec
 
 
 def _verification_message(check: _Verification) -> str:

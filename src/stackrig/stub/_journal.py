@@ -1,4 +1,8 @@
-"""The request journal: a bounded ring of served requests, so memory stays flat under load."""
+"""The request journal: a bounded ring of served requests, so memory stays flat under load.
+
+A request answered by proxying also keeps what the upstream answered (:class:`UpstreamResponse`),
+which ``/__admin/recordings/snapshot`` turns into stubs.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,15 @@ import itertools
 import os
 from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from ._request import Request
 
-__all__ = ["DEFAULT_JOURNAL_LIMIT", "Journal", "ServeEvent"]
+__all__ = ["DEFAULT_JOURNAL_LIMIT", "DEFAULT_RECORDING_LIMIT", "Journal", "ServeEvent", "UpstreamResponse", "event_id"]
 
 DEFAULT_JOURNAL_LIMIT = 5000
+DEFAULT_RECORDING_LIMIT = 10_000  # proxied exchanges one recording keeps (see _record)
 _PREFIX = (
     os.urandom(4).hex()
     + "-"
@@ -25,20 +31,41 @@ _PREFIX = (
 )
 
 
+def event_id(seq: int) -> str:
+    """The UUID-shaped id of the serve event with sequence number ``seq``."""
+    return f"{_PREFIX}{seq:012x}"
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamResponse:
+    """What a proxied request got from the upstream (hop-by-hop headers already left out)."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        lname = name.lower()
+        return next((v for n, v in self.headers if n.lower() == lname), None)
+
+
 class ServeEvent:
-    """One journaled request and the stub (if any) that answered it."""
+    """One journaled request, the stub (if any) that answered it and, if proxied, the upstream's answer."""
 
-    __slots__ = ("request", "seq", "status", "stub_id")
+    __slots__ = ("proxied", "request", "seq", "status", "stub_id")
 
-    def __init__(self, seq: int, request: Request, stub_id: str | None, status: int) -> None:
+    def __init__(
+        self, seq: int, request: Request, stub_id: str | None, status: int, proxied: UpstreamResponse | None = None
+    ) -> None:
         self.seq = seq
         self.request = request
         self.stub_id = stub_id
         self.status = status
+        self.proxied = proxied
 
     @property
     def id(self) -> str:
-        return f"{_PREFIX}{self.seq:012x}"
+        return event_id(self.seq)
 
     @property
     def was_matched(self) -> bool:
@@ -57,7 +84,7 @@ class ServeEvent:
         return out
 
 
-_Entry = tuple[int, Request, "str | None", int]
+_Entry = tuple[int, Request, "str | None", int, "UpstreamResponse | None"]
 
 
 class Journal:
@@ -73,11 +100,17 @@ class Journal:
         self._seq = itertools.count(1)
         self.record = self._record if limit > 0 else self._discard
 
-    def _record(self, request: Request, stub_id: str | None, status: int) -> None:
-        self._events.append((next(self._seq), request, stub_id, status))
+    def _record(
+        self, request: Request, stub_id: str | None, status: int, proxied: UpstreamResponse | None = None
+    ) -> int:
+        seq = next(self._seq)
+        self._events.append((seq, request, stub_id, status, proxied))
+        return seq
 
-    def _discard(self, request: Request, stub_id: str | None, status: int) -> None:
-        next(self._seq)
+    def _discard(
+        self, request: Request, stub_id: str | None, status: int, proxied: UpstreamResponse | None = None
+    ) -> int:
+        return next(self._seq)
 
     def __len__(self) -> int:
         return len(self._events)

@@ -26,7 +26,7 @@ def compile_json_path(expression: str) -> Callable[[Any], list[Any]]:
             JsonPathLexerError,
             JsonPathParserError,
         )
-        from jsonpath_ng.ext import parse  # type: ignore[import-untyped,unused-ignore]
+        from jsonpath_ng.ext import parse  # type: ignore[import-untyped,attr-defined,unused-ignore]
     except ImportError:
         raise JsonPathError("JSONPath needs the 'jsonpath-ng' package: pip install jsonpath-ng") from None
 

@@ -349,6 +349,9 @@ class StubMapping:
         self.scenario: str | None = raw.get("scenarioName")
         self.required_state: str | None = raw.get("requiredScenarioState")
         self.new_state: str | None = raw.get("newScenarioState")
+        metadata = raw.get("metadata")
+        _require(metadata is None or isinstance(metadata, dict), "metadata must be a JSON object", "$.metadata")
+        self.metadata: dict[str, Any] | None = metadata
         self.persistent = bool(raw.get("persistent", False))
         self.source = source
         self.insertion = 0

@@ -1,12 +1,13 @@
-"""WireMock's string-value matchers (``equalTo``, ``matches``, ``equalToJson`` ...) and multi-value ones.
+"""Parse WireMock's matcher JSON (``{"equalTo": ...}``, ``{"matchesJsonPath": {...}}``, ``hasExactly``
+...) into matcher objects, naming the JSON path of any mistake.
 
-A matcher answers two questions: does a value match (``matches``, the hot path) and how far is it
-from matching (``distance`` in [0, 1], only for near-miss reports).  ``None`` means "absent".
+This module is the front door to the matchers: the classes themselves live by family in
+``_matchers_base`` (the protocol), ``_matchers_string``, ``_matchers_json``, ``_matchers_xml`` and
+``_matchers_logic``, and are re-exported here.
 """
 
 from __future__ import annotations
 
-import base64
 import difflib
 import json
 import re
@@ -14,17 +15,42 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._errors import MappingError
-from ._jsonpath import JsonPathError, compile_json_path
-from ._xml import XmlError, compile_xpath, xml_equal
+from ._jsonpath import JsonPathError
+from ._matchers_base import MultiPattern, ValuePattern, similarity_distance
+from ._matchers_json import EqualToJson, MatchesJsonPath, json_equal
+from ._matchers_logic import And, Not, Or
+from ._matchers_string import Absent, BinaryEqualTo, Contains, DoesNotContain, DoesNotMatch, EqualTo, Matches
+from ._matchers_xml import EqualToXml, MatchesXPath
+from ._xml import XmlError, xml_equal
 
 __all__ = [
+    "MULTI_OPERATORS",
     "SINGLE_OPERATORS",
+    "Absent",
+    "And",
+    "BinaryEqualTo",
+    "Contains",
+    "DoesNotContain",
+    "DoesNotMatch",
+    "EqualTo",
+    "EqualToJson",
+    "EqualToXml",
+    "Matches",
+    "MatchesJsonPath",
+    "MatchesXPath",
     "MultiPattern",
+    "Not",
+    "Or",
     "ValuePattern",
+    "compile_regex",
     "json_equal",
     "parse_multi_pattern",
     "parse_value_pattern",
+    "similarity_distance",
 ]
+
+# The old private name, still imported by callers inside the package.
+_similarity_distance = similarity_distance
 
 SINGLE_OPERATORS = (
     "equalTo",
@@ -64,384 +90,6 @@ _MODIFIERS: dict[str, tuple[str, ...]] = {
     ),
     "matchesXPath": ("xPathNamespaces",),
 }
-
-
-_SIMILARITY_CHARS = 2000  # difflib is quadratic: compare long values by their start only
-
-
-def _similarity_distance(expected: str, actual: str | None) -> float:
-    if actual is None:
-        return 1.0
-    if expected == actual:
-        return 0.0
-    a, b = expected[:_SIMILARITY_CHARS], actual[:_SIMILARITY_CHARS]
-    return max(0.01, 1.0 - difflib.SequenceMatcher(None, a, b).ratio())
-
-
-class ValuePattern:
-    """One WireMock string-value pattern.  Subclasses set ``op`` and implement ``matches``."""
-
-    op = ""
-
-    def __init__(self, expected: Any) -> None:
-        self.expected = expected
-
-    def matches(self, value: str | None) -> bool:
-        raise NotImplementedError
-
-    def distance(self, value: str | None) -> float:
-        return 0.0 if self.matches(value) else 1.0
-
-    def describe(self) -> str:
-        if isinstance(self.expected, str):
-            return f"{self.op} {self.expected!r}"
-        return f"{self.op} {json.dumps(self.expected)}"
-
-    def is_absent(self) -> bool:
-        return False
-
-
-class EqualTo(ValuePattern):
-    op = "equalTo"
-
-    def __init__(self, expected: str, case_insensitive: bool = False) -> None:
-        super().__init__(expected)
-        self.case_insensitive = case_insensitive
-        self._folded = expected.casefold()
-
-    def matches(self, value: str | None) -> bool:
-        if value is None:
-            return False
-        if self.case_insensitive:
-            return value.casefold() == self._folded
-        return value == str(self.expected)
-
-    def distance(self, value: str | None) -> float:
-        if self.matches(value):
-            return 0.0
-        return max(0.01, _similarity_distance(self.expected, value))
-
-
-class BinaryEqualTo(ValuePattern):
-    op = "binaryEqualTo"
-
-    def __init__(self, expected: str) -> None:
-        super().__init__(expected)
-        self._bytes = base64.b64decode(expected)
-
-    def matches(self, value: str | None) -> bool:
-        return value is not None and value.encode("utf-8", "surrogateescape") == self._bytes
-
-
-class Contains(ValuePattern):
-    op = "contains"
-
-    def matches(self, value: str | None) -> bool:
-        return value is not None and self.expected in value
-
-
-class DoesNotContain(ValuePattern):
-    op = "doesNotContain"
-
-    def matches(self, value: str | None) -> bool:
-        return value is None or self.expected not in value
-
-
-class Matches(ValuePattern):
-    op = "matches"
-
-    def __init__(self, expected: str, regex: re.Pattern[str]) -> None:
-        super().__init__(expected)
-        self.regex = regex
-
-    def matches(self, value: str | None) -> bool:
-        return value is not None and self.regex.fullmatch(value) is not None
-
-
-class DoesNotMatch(Matches):
-    op = "doesNotMatch"
-
-    def matches(self, value: str | None) -> bool:
-        return value is None or self.regex.fullmatch(value) is None
-
-
-class Absent(ValuePattern):
-    op = "absent"
-
-    def matches(self, value: str | None) -> bool:
-        return value is None
-
-    def describe(self) -> str:
-        return "absent"
-
-    def is_absent(self) -> bool:
-        return True
-
-
-class _Placeholder:
-    """JsonUnit placeholders inside equalToJson: ``${json-unit.any-string}`` and friends."""
-
-    @staticmethod
-    def check(expected: str, actual: Any) -> bool | None:
-        if not expected.startswith("${json-unit."):
-            return None
-        if expected == "${json-unit.ignore}" or expected == "${json-unit.ignore-element}":
-            return True
-        if expected == "${json-unit.any-string}":
-            return isinstance(actual, str)
-        if expected == "${json-unit.any-number}":
-            return isinstance(actual, (int, float)) and not isinstance(actual, bool)
-        if expected == "${json-unit.any-boolean}":
-            return isinstance(actual, bool)
-        if expected.startswith("${json-unit.regex}"):
-            return isinstance(actual, str) and re.fullmatch(expected[len("${json-unit.regex}") :], actual) is not None
-        return None
-
-
-def json_equal(expected: Any, actual: Any, ignore_order: bool, ignore_extra: bool, placeholders: bool = True) -> bool:
-    """JSON equality the way WireMock's equalToJson sees it (numbers by value, true is not 1)."""
-    if isinstance(expected, str):
-        if placeholders:
-            verdict = _Placeholder.check(expected, actual)
-            if verdict is not None:
-                return verdict
-        return isinstance(actual, str) and actual == expected
-    if isinstance(expected, bool) or expected is None:
-        return type(actual) is type(expected) and actual == expected
-    if isinstance(expected, (int, float)):
-        return isinstance(actual, (int, float)) and not isinstance(actual, bool) and actual == expected
-    if isinstance(expected, dict):
-        if not isinstance(actual, dict):
-            return False
-        if not ignore_extra and len(actual) != len(expected):
-            return False
-        for key, value in expected.items():
-            if key not in actual:
-                if placeholders and value == "${json-unit.ignore}":
-                    continue
-                return False
-            if not json_equal(value, actual[key], ignore_order, ignore_extra, placeholders):
-                return False
-        return True
-    if isinstance(expected, list):
-        if not isinstance(actual, list):
-            return False
-        if len(actual) < len(expected) or (not ignore_extra and len(actual) != len(expected)):
-            return False
-        if not ignore_order:
-            return all(
-                json_equal(e, a, ignore_order, ignore_extra, placeholders)
-                for e, a in zip(expected, actual, strict=False)
-            )
-        unused = list(actual)
-        for e in expected:
-            for i, a in enumerate(unused):
-                if json_equal(e, a, ignore_order, ignore_extra, placeholders):
-                    del unused[i]
-                    break
-            else:
-                return False
-        return True
-    return bool(expected == actual)
-
-
-_NOT_JSON = object()
-
-
-def _parse_json(value: str) -> Any:
-    try:
-        return json.loads(value)
-    except ValueError:
-        return _NOT_JSON
-
-
-class EqualToJson(ValuePattern):
-    op = "equalToJson"
-
-    def __init__(self, expected: Any, ignore_order: bool, ignore_extra: bool) -> None:
-        super().__init__(expected)
-        self.ignore_order = ignore_order
-        self.ignore_extra = ignore_extra
-
-    def matches(self, value: str | None) -> bool:
-        if value is None:
-            return False
-        actual = _parse_json(value)
-        if actual is _NOT_JSON:
-            return False
-        return json_equal(self.expected, actual, self.ignore_order, self.ignore_extra)
-
-    def distance(self, value: str | None) -> float:
-        if self.matches(value):
-            return 0.0
-        want = json.dumps(self.expected, sort_keys=True)
-        got = value if value is None else json.dumps(_parse_json(value), sort_keys=True, default=str)
-        return max(0.01, _similarity_distance(want, got))
-
-
-def _stringify_json_value(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return json.dumps(value)
-    return json.dumps(value, separators=(",", ":"))
-
-
-class MatchesJsonPath(ValuePattern):
-    op = "matchesJsonPath"
-
-    def __init__(self, expected: Any, expression: str, nested: ValuePattern | None) -> None:
-        super().__init__(expected)
-        self.expression = expression
-        self.nested = nested
-        self._find = compile_json_path(expression)
-
-    def matches(self, value: str | None) -> bool:
-        if value is None:
-            return False
-        doc = _parse_json(value)
-        if doc is _NOT_JSON:
-            return False
-        found = self._find(doc)
-        if self.nested is None:
-            return any(v is not None for v in found) and not (len(found) == 1 and found[0] in ([], {}))
-        if not found or all(v is None for v in found):
-            return self.nested.matches(None)
-        if len(found) == 1:
-            return self.nested.matches(_stringify_json_value(found[0]))
-        return any(self.nested.matches(_stringify_json_value(v)) for v in found) or self.nested.matches(
-            _stringify_json_value(found)
-        )
-
-    def describe(self) -> str:
-        if self.nested is None:
-            return f"matchesJsonPath {self.expression!r}"
-        return f"matchesJsonPath {self.expression!r} {self.nested.describe()}"
-
-
-class EqualToXml(ValuePattern):
-    op = "equalToXml"
-
-    def matches(self, value: str | None) -> bool:
-        return value is not None and xml_equal(self.expected, value)
-
-
-class MatchesXPath(ValuePattern):
-    op = "matchesXPath"
-
-    def __init__(self, expected: Any, expression: str, namespaces: dict[str, str], nested: ValuePattern | None):
-        super().__init__(expected)
-        self.expression = expression
-        self.nested = nested
-        self._select = compile_xpath(expression, namespaces)
-
-    def matches(self, value: str | None) -> bool:
-        if value is None:
-            return False
-        found = self._select(value)
-        if found is None:
-            return False
-        if self.nested is None:
-            return bool(found)
-        if not found:
-            return self.nested.matches(None)
-        return any(self.nested.matches(v) for v in found)
-
-    def describe(self) -> str:
-        if self.nested is None:
-            return f"matchesXPath {self.expression!r}"
-        return f"matchesXPath {self.expression!r} {self.nested.describe()}"
-
-
-class And(ValuePattern):
-    op = "and"
-
-    def __init__(self, expected: Any, parts: list[ValuePattern]) -> None:
-        super().__init__(expected)
-        self.parts = parts
-
-    def matches(self, value: str | None) -> bool:
-        return all(p.matches(value) for p in self.parts)
-
-    def distance(self, value: str | None) -> float:
-        return sum(p.distance(value) for p in self.parts) / max(1, len(self.parts))
-
-    def describe(self) -> str:
-        return "(" + " and ".join(p.describe() for p in self.parts) + ")"
-
-
-class Or(And):
-    op = "or"
-
-    def matches(self, value: str | None) -> bool:
-        return any(p.matches(value) for p in self.parts)
-
-    def distance(self, value: str | None) -> float:
-        return min((p.distance(value) for p in self.parts), default=1.0)
-
-    def describe(self) -> str:
-        return "(" + " or ".join(p.describe() for p in self.parts) + ")"
-
-
-class Not(ValuePattern):
-    op = "not"
-
-    def __init__(self, expected: Any, inner: ValuePattern) -> None:
-        super().__init__(expected)
-        self.inner = inner
-
-    def matches(self, value: str | None) -> bool:
-        return not self.inner.matches(value)
-
-    def describe(self) -> str:
-        return f"not {self.inner.describe()}"
-
-
-# ---------------------------------------------------------------------------------------------
-# Multi-value patterns: query parameters and headers can repeat.
-
-
-class MultiPattern:
-    """Matches the list of values of a repeatable field (``None`` when the field is absent)."""
-
-    def __init__(self, single: ValuePattern | None, op: str = "", parts: Sequence[ValuePattern] = ()) -> None:
-        self.single = single
-        self.op = op
-        self.parts = list(parts)
-
-    def matches(self, values: list[str] | None) -> bool:
-        single = self.single
-        if single is not None:
-            if not values:
-                return single.matches(None)
-            if len(values) == 1:
-                return single.matches(values[0])
-            return any(single.matches(v) for v in values)
-        if not values:
-            return False
-        if self.op == "hasExactly" and len(values) != len(self.parts):
-            return False
-        return all(any(p.matches(v) for v in values) for p in self.parts)
-
-    def distance(self, values: list[str] | None) -> float:
-        if self.matches(values):
-            return 0.0
-        if self.single is not None:
-            if not values:
-                return self.single.distance(None)
-            return min(self.single.distance(v) for v in values)
-        return 1.0
-
-    def describe(self) -> str:
-        if self.single is not None:
-            return self.single.describe()
-        return f"{self.op} [" + ", ".join(p.describe() for p in self.parts) + "]"
-
-
-# ---------------------------------------------------------------------------------------------
-# Parsing
 
 
 def _did_you_mean(word: str, choices: Sequence[str]) -> str:

@@ -1,21 +1,34 @@
 """Near misses: the stubs closest to an unmatched request, and the requests closest to a pattern.
 
-The same comparison feeds the 404 body of an unmatched request, the admin ``near-misses``
+The same comparison feeds the 404 body of an unmatched request (WireMock's diff table against
+the closest stub, built by ``_diff`` and laid out by ``_diff_render``), the admin ``near-misses``
 endpoints and the failure message of ``StubClient.verify``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ._diff import diff_rows
+from ._diff_render import DEFAULT_CONSOLE_WIDTH, render_table
 from ._journal import ServeEvent
 from ._mapping import StubMapping
 from ._pattern import Difference, RequestPattern
 from ._request import Request
 
-__all__ = ["MAX_NEAR_MISSES", "NearMiss", "closest_requests", "closest_stubs", "unmatched_report"]
+__all__ = [
+    "CONSOLE_WIDTH_HEADER",
+    "MAX_NEAR_MISSES",
+    "NO_STUBS",
+    "NearMiss",
+    "closest_requests",
+    "closest_stubs",
+    "unmatched_report",
+]
+
+CONSOLE_WIDTH_HEADER = "X-WireMock-Console-Width"
 
 MAX_NEAR_MISSES = 3
 # Requests further than this from a pattern are not worth showing as near misses.
@@ -63,25 +76,21 @@ def closest_requests(
     return misses[:limit]
 
 
-def unmatched_report(req: Request, misses: list[NearMiss]) -> str:
-    """The human-readable 404 body."""
-    lines = ["Request was not matched", "=======================", "", f"Request: {req.method} {req.url}"]
-    for name, value in req.headers:
-        if name.lower() not in ("host", "content-length", "user-agent", "accept", "accept-encoding", "connection"):
-            lines.append(f"  {name}: {value}")
-    if req.body:
-        text = req.text
-        lines.append("  body: " + (text if len(text) <= 500 else text[:500] + "..."))
-    lines.append("")
-    if not misses:
-        lines.append("No stub comes close.")
-        return "\n".join(lines) + "\n"
-    lines.append("Closest stubs:")
-    for i, miss in enumerate(misses, 1):
-        assert miss.stub is not None
-        lines.append(f"{i}. {miss.stub.describe()}")
-        for diff in miss.differences:
-            lines.append(f"     {diff.field}: expected {diff.expected}, got {diff.actual}   <<<<< does not match")
-        if not miss.differences:
-            lines.append("     (matches, but its scenario is in another state)")
-    return "\n".join(lines) + "\n"
+NO_STUBS = "No response could be served as there are no stub mappings in this WireMock instance."
+
+
+def unmatched_report(req: Request, misses: list[NearMiss], states: Mapping[str, str] | None = None) -> str:
+    """The 404 body: WireMock's plain-text diff table against the closest stub.
+
+    ``states`` holds the current state of each scenario (absent = Started).  The request may set
+    the table width with the ``X-WireMock-Console-Width`` header, as with WireMock.
+    """
+    if not misses or misses[0].stub is None:
+        return NO_STUBS
+    stub = misses[0].stub
+    width = DEFAULT_CONSOLE_WIDTH
+    asked = req.header(CONSOLE_WIDTH_HEADER)
+    if asked is not None and asked.strip().isdigit():
+        width = int(asked.strip())
+    state = (states or {}).get(stub.scenario) if stub.scenario is not None else None
+    return render_table(stub.name, diff_rows(stub, req, state), width)

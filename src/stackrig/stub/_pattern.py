@@ -228,7 +228,7 @@ class RequestPattern:
             form = parse_query(req.text)
             if not all(m.matches(form.get(n)) for n, m in self.form):
                 return False
-        if self.body and not all(self._body_matches(p, req) for p in self.body):
+        if self.body and not all(self.body_matches(p, req) for p in self.body):
             return False
         if self.host is not None and not self.host.matches((req.header("host") or "").rsplit(":", 1)[0]):
             return False
@@ -237,7 +237,8 @@ class RequestPattern:
         return self.scheme is None or self.scheme == "http"
 
     @staticmethod
-    def _body_matches(pattern: ValuePattern, req: Request) -> bool:
+    def body_matches(pattern: ValuePattern, req: Request) -> bool:
+        """Whether one of the ``bodyPatterns`` matches the body of ``req``."""
         if pattern.is_absent():
             return not req.body
         if isinstance(pattern, BinaryEqualTo):
@@ -315,7 +316,7 @@ class RequestPattern:
                 values = form.get(name)
                 self._one(scores, diffs, f"form parameter {name}", m.describe(), _show(values), m.distance(values))
         for i, p in enumerate(self.body):
-            ok = self._body_matches(p, req)
+            ok = self.body_matches(p, req)
             dist = 0.0 if ok else (1.0 if p.is_absent() else max(0.01, p.distance(req.text)))
             self._one(
                 scores,

@@ -347,4 +347,4 @@ async def serve_forever(app: StubApp, host: str, port: int) -> None:
     finally:
         server.close()
         app.recorder.stop()
-        await app.recorder.aclose()
+        await app.proxy.aclose()

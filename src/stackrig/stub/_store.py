@@ -113,6 +113,10 @@ class StubStore:
     def scenario_names(self) -> set[str]:
         return {s.scenario for s in self._stubs if s.scenario is not None}
 
+    def states(self) -> dict[str, str]:
+        """The current state of every scenario that has left Started."""
+        return dict(self._states)
+
     def set_state(self, name: str, state: str) -> None:
         self._states[name] = state
 

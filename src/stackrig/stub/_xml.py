@@ -1,4 +1,5 @@
-"""XML comparison (``equalToXml``) and XPath selection (``matchesXPath``).
+"""XML comparison (``equalToXml``), XPath selection (``matchesXPath``) and the pretty print of a
+document in the near-miss table.
 
 ``equalToXml`` is semantic like WireMock's XMLUnit set-up: whitespace between elements, attribute
 order, namespace prefixes and the order of sibling elements with different names do not matter
@@ -13,7 +14,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["XmlError", "compile_xpath", "xml_equal"]
+__all__ = ["XmlError", "compile_xpath", "pretty_xml", "xml_equal"]
 
 
 class XmlError(ValueError):
@@ -49,6 +50,57 @@ def xml_equal(expected: str, actual: str) -> bool:
     except ET.ParseError:
         return False
     return want == got
+
+
+def _pretty_node(node: Any, level: int, out: list[str]) -> None:
+    from xml.dom import Node
+    from xml.sax.saxutils import escape, quoteattr
+
+    pad = "  " * level
+    if node.nodeType == Node.COMMENT_NODE:
+        out.append(f"{pad}<!--{node.data}-->")
+        return
+    if node.nodeType in (Node.TEXT_NODE, Node.CDATA_SECTION_NODE):
+        out.append(pad + escape(node.data.strip()))
+        return
+    if node.nodeType != Node.ELEMENT_NODE:
+        return
+    attrs = "".join(f" {name}={quoteattr(value)}" for name, value in node.attributes.items())
+    children = list(node.childNodes)
+    if not children:
+        out.append(f"{pad}<{node.tagName}{attrs}/>")
+    elif len(children) == 1 and children[0].nodeType == Node.TEXT_NODE:
+        out.append(f"{pad}<{node.tagName}{attrs}>{escape(children[0].data)}</{node.tagName}>")
+    else:
+        out.append(f"{pad}<{node.tagName}{attrs}>")
+        for child in children:
+            _pretty_node(child, level + 1, out)
+        out.append(f"{pad}</{node.tagName}>")
+
+
+def pretty_xml(text: str) -> str:
+    """The document indented by two spaces per level, without declaration (as WireMock prints it);
+    ``text`` unchanged when it is not well-formed XML."""
+    from xml.dom import Node, minidom
+    from xml.parsers.expat import ExpatError
+
+    try:
+        doc = minidom.parseString(text.strip())
+    except (ExpatError, ValueError):
+        return text
+
+    def strip_blank(node: Any) -> None:
+        for child in list(node.childNodes):
+            if child.nodeType == Node.TEXT_NODE and not child.data.strip():
+                node.removeChild(child)
+            else:
+                strip_blank(child)
+
+    strip_blank(doc)
+    out: list[str] = []
+    for child in doc.childNodes:
+        _pretty_node(child, 0, out)
+    return "\n".join(out)
 
 
 def _string_values(result: Any) -> list[str] | None:
