@@ -31,11 +31,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import machine, median, run, table, today  # noqa: E402
 
 from stackrig import load_stack  # noqa: E402
-from stackrig.supervisor import allocate_port  # noqa: E402
-from stackrig.run import StackRunner  # noqa: E402
 from stackrig.kinds.postgres import POSTGRES  # noqa: E402
 from stackrig.kinds.redis import REDIS as REDIS_SPEC  # noqa: E402
+from stackrig.run import StackRunner  # noqa: E402
 from stackrig.services import find_binary  # noqa: E402
+from stackrig.supervisor import allocate_port  # noqa: E402
 
 WORK = Path("/var/tmp/stackrig-bench")
 PG = find_binary(POSTGRES, service="bench", version="15")

@@ -15,9 +15,9 @@ import redis
 from helpers import REPO, leftovers, tree_of
 
 from stackrig import InitFailed, ProviderNotFound, ServiceError, Stack, load_stack
-from stackrig.run import StackRunner
 from stackrig.kinds.postgres import POSTGRES
 from stackrig.kinds.redis import REDIS
+from stackrig.run import StackRunner
 from stackrig.services import candidates
 
 HAS_EMBEDDED_PG = any("pip" in src for _, src in candidates(POSTGRES))

@@ -14,8 +14,8 @@ import pytest
 from helpers import alive, leftovers, marked_pids, tree_of, wait_until
 
 from stackrig import PortInUse, ReadinessTimeout, ServiceExited, load_stack
-from stackrig.supervisor import allocate_port
 from stackrig.run import StackRunner
+from stackrig.supervisor import allocate_port
 
 
 def runner_for(path: Path) -> StackRunner:

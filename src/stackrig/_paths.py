@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-__all__ = ["cache_dir", "runtime_root", "data_root", "socket_root"]
+TYPE_CHECKING = False  # pathlib is imported where a path is made: `stackrig status` needs none of it
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["RUNTIME_DIR", "cache_dir", "runtime_root", "data_root", "socket_root"]
+
+RUNTIME_DIR = ".stackrig"  # in the project: run records and logs
 
 # A Unix socket path holds at most 107 bytes (sun_path), so sockets never go under the project
 # or the data folder, which may be deep (CI workspaces); they go here.
@@ -16,6 +21,8 @@ def cache_dir() -> Path:
     """Long-lived caches (initialised clusters, versions): ``STACKRIG_CACHE_DIR`` or the user cache dir."""
     env = os.environ.get("STACKRIG_CACHE_DIR")
     if env:
+        from pathlib import Path
+
         return Path(env)
     from platformdirs import user_cache_path
 
@@ -23,6 +30,8 @@ def cache_dir() -> Path:
 
 
 def _tmpfs() -> Path | None:
+    from pathlib import Path
+
     shm = Path("/dev/shm")
     if shm.is_dir() and os.access(shm, os.W_OK):
         return shm
@@ -31,6 +40,8 @@ def _tmpfs() -> Path | None:
 
 def data_root(setting: str, project_dir: Path) -> Path:
     """The folder run data (database files) goes in, from the `[stackrig] data_dir` setting."""
+    from pathlib import Path
+
     override = os.environ.get("STACKRIG_DATA_DIR")
     if override:
         setting = override
@@ -62,6 +73,8 @@ def data_root(setting: str, project_dir: Path) -> Path:
 def socket_root() -> Path:
     """A short folder for a run's Unix sockets (PostgreSQL's, the control channel), whatever the
     project's depth: ``/tmp/stackrig-<uid>`` (``$TMPDIR`` only when /tmp is not writable)."""
+    from pathlib import Path
+
     if os.access(_SOCKET_BASE, os.W_OK):
         base = _SOCKET_BASE
     else:
@@ -75,4 +88,4 @@ def socket_root() -> Path:
 
 def runtime_root(project_dir: Path) -> Path:
     """``<project>/.stackrig``: run records and logs."""
-    return project_dir / ".stackrig"
+    return project_dir / RUNTIME_DIR

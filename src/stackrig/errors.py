@@ -30,11 +30,12 @@ receiver raises the same class with the same fields.
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
+import os
 
-TYPE_CHECKING = False  # not typing's: the quick commands import this module and not typing
+TYPE_CHECKING = False  # not typing's: the quick commands import this module, and not typing or pathlib
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+    from pathlib import Path
     from typing import Any
 
 __all__ = [
@@ -73,9 +74,9 @@ class StackrigError(Exception):
         for key, value in vars(self).items():
             if key.startswith("_"):
                 continue
-            if isinstance(value, Path):
+            if isinstance(value, os.PathLike):
                 paths.append(key)
-                value = str(value)
+                value = os.fspath(value)
             elif isinstance(value, tuple):
                 value = list(value)
             if _jsonable(value):
@@ -97,6 +98,8 @@ class ConfigError(StackrigError):
         key: str | None = None,
         hint: str | None = None,
     ) -> None:
+        from pathlib import Path
+
         self.file = Path(file) if file is not None else None
         self.line = line
         self.key = key
@@ -240,6 +243,8 @@ def error_from_payload(payload: Mapping[str, Any]) -> StackrigError:
     exc = cls.__new__(cls)
     args = payload.get("args") or [payload.get("fields", {}).get("message", "unknown error")]
     BaseException.__init__(exc, *args)
+    from pathlib import Path
+
     fields = dict(payload.get("fields") or {})
     for key in payload.get("paths") or ():
         if fields.get(key) is not None:

@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from stackrig.supervisor import allocate_port
 from stackrig.faults import Fault, FaultClient
+from stackrig.supervisor import allocate_port
 
 DEADLINE = 30.0  # generous: the machine is shared and loaded
 

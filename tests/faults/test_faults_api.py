@@ -14,7 +14,6 @@ import httpx
 import pytest
 
 import stackrig.faults as faults_pkg
-from stackrig.supervisor import allocate_port
 from stackrig.faults import (
     FaultApiError,
     FaultClient,
@@ -23,6 +22,7 @@ from stackrig.faults import (
     ProxyNotFound,
     describe_proxies,
 )
+from stackrig.supervisor import allocate_port
 
 
 def test_public_surface_matches_all() -> None:

@@ -1,8 +1,9 @@
 """The `stackrig` command line: one module per verb, imported only when that verb runs.
 
-``stackrig --help``, ``status`` and ``env`` answer without importing click, rich or the
-stack-file parser (they are read on every shell prompt and by scripts); every other verb goes
-through the click application in :mod:`._app`.
+``stackrig --help``, ``status``, ``env`` and ``run -- CMD`` answer without click (the first
+three without the stack-file parser either): they run on every shell prompt, in scripts and in
+CI loops.  Everything else — and ``--help`` of every verb — goes through the click application
+in :mod:`._app`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,14 @@ def _quick(argv: list[str]) -> int | None:
         sys.stdout.write(render_help())
         return 0
     verb, rest = args[0], args[1:]
+    if verb == "run":
+        if rest[:1] == ["--"]:
+            rest = rest[1:]
+        elif not rest or rest[0].startswith("-"):
+            return None  # `run --help`, a mistake: click says it
+        from .run import run_command
+
+        return run_command(file, rest)
     if verb not in _QUICK or any(a not in ("--json",) for a in rest):
         return None
     as_json = "--json" in rest

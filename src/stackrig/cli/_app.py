@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from typing import Any
 
@@ -36,6 +35,8 @@ class _Lazy(click.Group):
                                                                               list[str]]:
         name = args[0] if args else ""
         if name and name not in _MODULES and not name.startswith("-"):
+            import difflib
+
             close = difflib.get_close_matches(name, self.list_commands(ctx), n=1)
             maybe = f" Did you mean '{close[0]}'?" if close else ""
             ctx.fail(f"No such command '{name}'.{maybe} Commands: {', '.join(self.list_commands(ctx))}.")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 from ..errors import ConfigError, StackNotRunning, StackrigError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
     from types import FrameType
     from typing import NoReturn
 
@@ -54,21 +54,29 @@ def trap_signals() -> None:
         signal.signal(sig, _raise_stop)
 
 
-def stack_path(file: str | None) -> Path:
-    from ..config._find import find_stack_file
+def stack_file(file: str | None) -> str:
+    """The stack file's path: `file`, or the one found here or in a parent folder."""
+    from ..config._find import find_stack_path
 
     if file:
-        return Path(file)
-    found = find_stack_file()
+        return file
+    found = find_stack_path()
     if found is None:
         raise ConfigError(
-            f"no stackrig.toml (or pyproject.toml with [tool.stackrig]) in {Path.cwd()} or its parents",
+            f"no stackrig.toml (or pyproject.toml with [tool.stackrig]) in {os.getcwd()} or its parents",
             hint="run `stackrig init` to write one, or pass -f/--file PATH")
     return found
 
 
-def project_dir(file: str | None) -> Path:
-    return stack_path(file).resolve().parent
+def stack_path(file: str | None) -> Path:
+    from pathlib import Path
+
+    return Path(stack_file(file))
+
+
+def project_dir(file: str | None) -> str:
+    """The folder of the stack file (symlinks resolved, as the loader does)."""
+    return os.path.dirname(os.path.realpath(stack_file(file)))
 
 
 def load(file: str | None) -> StackFile:

@@ -1,4 +1,7 @@
-"""`stackrig run -- CMD...`: up, run CMD with the stack's env, down; exit with CMD's code."""
+"""`stackrig run -- CMD...`: up, run CMD with the stack's env, down; exit with CMD's code.
+
+`stackrig run -- CMD` is answered without click (see `stackrig.cli`): a CI loop runs it often.
+"""
 
 from __future__ import annotations
 
@@ -6,31 +9,29 @@ import os
 import subprocess
 import sys
 
-import click
-
 from ..errors import StackrigError
-from ._common import STATE_ENV, Stop, load, trap_signals
+from ._common import STATE_ENV, Stop, exit_code, load, print_error, trap_signals
 
-__all__ = ["command"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import click
+
+__all__ = ["command", "run_command"]
 
 
-def command() -> click.Command:
-    return run
-
-
-@click.command("run", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-@click.pass_context
-def run(ctx: click.Context, command: tuple[str, ...]) -> None:
-    """Bring the stack up, run COMMAND with its env, tear down; exit with COMMAND's code."""
+def run_command(file: str | None, command: list[str]) -> int:
+    """Bring the stack up, run `command` with its env, tear down; return the command's exit code."""
     from ._progress import start
 
-    stack = load(ctx.obj["file"])
+    if not command:
+        print_error(StackrigError("no command to run", hint="stackrig run -- COMMAND [ARGS...]"))
+        return 2
     trap_signals()
     runner = None
     code = 1
     shown = 0  # warnings already printed
     try:
+        stack = load(file)
         runner, record = start(stack)
         sys.stderr.write(f"stack ready in {record.ready_ms:.0f} ms: "
                          + ", ".join(f"{s.name} {s.url or ''}".strip() for s in record.services) + "\n")
@@ -57,6 +58,9 @@ def run(ctx: click.Context, command: tuple[str, ...]) -> None:
             code = 130
         if code < 0:
             code = 128 - code
+    except StackrigError as exc:
+        print_error(exc)
+        code = exit_code(exc)
     except (KeyboardInterrupt, Stop):
         code = 130
     finally:
@@ -64,4 +68,17 @@ def run(ctx: click.Context, command: tuple[str, ...]) -> None:
             runner.down()
             for warning in (runner.ctx.warnings if runner.ctx else [])[shown:]:
                 sys.stderr.write(f"warning: {warning}\n")
-    ctx.exit(code)
+    return code
+
+
+def command() -> click.Command:
+    import click
+
+    @click.command("run", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+    @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+    @click.pass_context
+    def run(ctx: click.Context, command: tuple[str, ...]) -> None:
+        """Bring the stack up, run COMMAND with its env, tear down; exit with COMMAND's code."""
+        ctx.exit(run_command(ctx.obj["file"], list(command)))
+
+    return run

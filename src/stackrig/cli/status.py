@@ -5,7 +5,6 @@ Kept light (no click, no rich, no parser): it runs on every shell prompt that sh
 
 from __future__ import annotations
 
-import json
 import sys
 
 from ..errors import StackNotRunning, StackrigError
@@ -28,6 +27,8 @@ def run_status(file: str | None, as_json: bool) -> int:
         fail(exc)
     record = read_current(project)
     if as_json:
+        import json
+
         sys.stdout.write(json.dumps({"running": record is not None, "stack": record.to_json() if record else None},
                                     indent=2) + "\n")
         return 0 if record is not None else 3

@@ -7,7 +7,6 @@ the table does accept (for "did you mean").
 
 from __future__ import annotations
 
-import difflib
 import re
 import types
 import typing
@@ -39,6 +38,8 @@ _TYPE_WORDS = {
 
 
 def closest(word: str, options: Iterable[str]) -> str | None:
+    import difflib  # only when there is a mistake to explain
+
     found = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
     return found[0] if found else None
 

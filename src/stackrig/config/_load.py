@@ -18,9 +18,7 @@ from typing import Any
 import msgspec
 
 from ..errors import ConfigError
-from ._errors import describe, did_you_mean, explain
 from ._interp import references
-from ._locate import key_lines, locate
 from ._spec import ServiceSpec, SettingsSpec
 
 __all__ = ["StackFile", "load_stack", "parse_stack"]
@@ -50,20 +48,37 @@ class StackFile:
         return [n for n, s in self.services.items() if name in s.depends_on]
 
 
+def describe(value: object) -> str:
+    from ._errors import describe
+
+    return describe(value)
+
+
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    from ._errors import did_you_mean
+
+    return did_you_mean(word, options)
+
+
 class _Located:
-    """Errors located in one file's text (keys under `prefix`, for `[tool.stackrig]`)."""
+    """Errors located in one file's text (keys under `prefix`, for `[tool.stackrig]`).  The text is
+    scanned for lines, and the error machinery imported, only when there is an error to report."""
 
     def __init__(self, path: Path, text: str, prefix: tuple[str, ...]) -> None:
         self.path = path
+        self.text = text
         self.prefix = prefix
-        self.lines = key_lines(text)
 
     def error(self, keys: Sequence[str | int], message: str, hint: str | None = None) -> ConfigError:
-        line = locate(self.lines, self.prefix + tuple(str(k) for k in keys))
+        from ._locate import key_lines, locate
+
+        line = locate(key_lines(self.text), self.prefix + tuple(str(k) for k in keys))
         return ConfigError(message, file=self.path, line=line, key=".".join(str(k) for k in keys), hint=hint)
 
     def invalid(self, where: tuple[str, ...], model: type[Any], data: Mapping[str, Any],
                 exc: msgspec.ValidationError) -> ConfigError:
+        from ._errors import explain
+
         problem = explain(model, data, exc)
         return self.error((*where, *problem.keys), problem.message, problem.hint)
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import sys
 import threading
@@ -65,7 +64,7 @@ class ServiceEvent:
 
 
 def new_run_id() -> str:
-    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + os.urandom(3).hex()
 
 
 KEEP_RUNS = 20
@@ -440,28 +439,16 @@ class StackRunner:
 
     # -- down -----------------------------------------------------------------
     def down(self) -> None:
-        """Stop everything this run started, dependents first; idempotent."""
+        """Stop everything this run started, dependents first (independent services in parallel);
+        idempotent."""
         if self._torn_down or self.ctx is None:
             return
         self._torn_down = True
         ctx = self.ctx
         ctx.cancelled.set()
-        if self._background is not None:
-            self._background.join(60)  # nothing of the run outlives it, not even a copy
         if self.control is not None:
             self.control.close()
-        errors: list[BaseException] = []
-        for name in reversed(list(self.services)):
-            service = self.services[name]
-            if not service.instances:
-                continue
-            t0 = time.monotonic()
-            self._emit(name, "stopping", t0)
-            try:
-                service.stop()
-            except BaseException as exc:  # keep stopping the others
-                errors.append(exc)
-            self._emit(name, "stopped", t0)
+        errors = self._stop_all(final=not self.stack.settings.keep_data)
         if self.fault_proxy is not None:
             self.fault_proxy.stop(5)
             self.ctx.unregister(self.fault_proxy)
@@ -472,12 +459,55 @@ class StackRunner:
             service.release_ports()
             if service.public is not None:
                 service.public.release()
-        ctx.watchdog.close()
         shutil.rmtree(ctx.socket_dir, ignore_errors=True)
         if not self.stack.settings.keep_data:
-            shutil.rmtree(ctx.data_dir, ignore_errors=True)
+            shutil.rmtree(ctx.data_dir, ignore_errors=True)  # while background copies finish
+        if self._background is not None:
+            self._background.join(60)
+        for service in self.services.values():  # nothing of the run outlives it, not even a copy
+            try:
+                service.settle()
+            except Exception as exc:  # noqa: BLE001 - a warning, not a failed teardown
+                ctx.warn(f"service '{service.name}': finishing its background work failed: "
+                         f"{type(exc).__name__}: {exc}")
+        ctx.watchdog.close()
         if errors:
             raise errors[0]
+
+    def _stop_all(self, final: bool) -> list[BaseException]:
+        """Each service stops once everything that depends on it has stopped; the rest in parallel."""
+        running = [name for name, s in self.services.items() if s.instances]
+        stopped = {name: threading.Event() for name in self.services}
+        for name in self.services:
+            if name not in running:
+                stopped[name].set()
+        errors: list[BaseException] = []
+
+        def stop(name: str) -> None:
+            service = self.services[name]
+            try:
+                for dependent in self.stack.dependents(name):
+                    if dependent in stopped:
+                        stopped[dependent].wait()
+                t0 = time.monotonic()
+                self._emit(name, "stopping", t0)
+                service.stop(final=final)
+                self._emit(name, "stopped", t0)
+            except BaseException as exc:  # noqa: BLE001 - keep stopping the others
+                errors.append(exc)
+            finally:
+                stopped[name].set()
+
+        if len(running) == 1:
+            stop(running[0])
+            return errors
+        threads = [threading.Thread(target=stop, args=(n,), name=f"stackrig-stop-{n}", daemon=True)
+                   for n in reversed(running)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return errors
 
     def __enter__(self) -> RunRecord:
         return self.up()

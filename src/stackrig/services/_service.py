@@ -11,6 +11,7 @@ allocated up front, so any service may reference any other.
 from __future__ import annotations
 
 import os
+import signal
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -263,6 +264,10 @@ class Service:
         """Work for later runs, done in a background thread once the stack is up (joined at down).
         A failure is reported as a warning of the run (`RunContext.warn`), never swallowed."""
 
+    def settle(self) -> None:
+        """At the end of the run, after the service stopped: finish (or undo) what it started in the
+        background, so nothing of the run outlives it.  Errors become warnings of the run."""
+
     def log_path(self, index: int = 0) -> Path:
         suffix = f".{index}" if index else ""
         return self.ctx.logs_dir / f"{self.name}{suffix}.log"
@@ -284,9 +289,15 @@ class Service:
         self.instances.append(inst)
         return inst
 
-    def stop(self) -> None:
+    def stop_signal(self, final: bool) -> int:
+        """The signal that stops the service: `final` when the run ends and its data is discarded
+        (a kind may then stop it the quickest way), else when a test stops it to start it again."""
+        return signal.SIGTERM
+
+    def stop(self, final: bool = False) -> None:
+        sig = self.stop_signal(final)
         for inst in reversed(self.instances):
-            inst.process.stop(self.spec.stop_timeout)
+            inst.process.stop(self.spec.stop_timeout, sig=sig)
             self.ctx.unregister(inst.process)
 
     def release_ports(self) -> None:

@@ -13,14 +13,18 @@ import errno
 import fcntl
 import os
 import socket
-import tempfile
 from pathlib import Path
 
 from ..errors import PortInUse
 
 __all__ = ["PortLease", "allocate_port", "claim_port"]
 
-_LOCK_DIR = Path(tempfile.gettempdir()) / "stackrig-ports"
+
+
+def _tmp() -> Path:
+    import tempfile  # on first use: the CLI's quick paths never allocate ports
+
+    return Path(tempfile.gettempdir())
 
 
 class PortLease:
@@ -41,13 +45,14 @@ class PortLease:
 
 def _lock_dir() -> Path:
     """The lock folder every user shares (sticky, world-writable, like /tmp itself)."""
+    lock_dir = _tmp() / "stackrig-ports"
     try:
-        _LOCK_DIR.mkdir(exist_ok=True)
-        if _LOCK_DIR.stat().st_uid == os.geteuid():
-            os.chmod(_LOCK_DIR, 0o1777)  # mkdir's mode is cut by the umask
+        lock_dir.mkdir(exist_ok=True)
+        if lock_dir.stat().st_uid == os.geteuid():
+            os.chmod(lock_dir, 0o1777)  # mkdir's mode is cut by the umask
     except OSError:
         pass
-    return _LOCK_DIR
+    return lock_dir
 
 
 def _open_lock(port: int) -> int:
@@ -58,7 +63,7 @@ def _open_lock(port: int) -> int:
     except PermissionError:
         # a lock folder another account made without write access for us: our own, per user
         # (runs of different users could then meet on one port; the bind check still catches that)
-        private = Path(tempfile.gettempdir()) / f"stackrig-ports-{os.geteuid()}"
+        private = _tmp() / f"stackrig-ports-{os.geteuid()}"
         private.mkdir(mode=0o700, exist_ok=True)
         return os.open(private / f"{port}.lock", os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:

@@ -7,7 +7,6 @@ deadline and fails at once when the process exits.
 
 from __future__ import annotations
 
-import http.client
 import re
 import socket
 import subprocess
@@ -65,6 +64,8 @@ class HttpProbe:
     def check(self, target: ProbeTarget) -> bool:
         if target.port is None:
             return False
+        import http.client  # its import costs the CLI ~11 ms (email, ssl): only when a probe needs it
+
         conn = http.client.HTTPConnection(target.host, target.port, timeout=2)
         try:
             conn.request("GET", self.path, headers={"User-Agent": "stackrig-probe"})

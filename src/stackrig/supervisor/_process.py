@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import time
@@ -125,6 +126,23 @@ class ManagedProcess:
             return False
         return True
 
+    def _wait_leader(self, deadline: float) -> None:
+        """Block until the group leader exits or `deadline`: on a pidfd (Linux), so the stop returns
+        the moment it is done instead of at the next tick of a sleep loop."""
+        assert self.popen is not None
+        if self.popen.poll() is not None:
+            return
+        try:
+            fd = os.pidfd_open(self.popen.pid)
+        except (AttributeError, OSError):
+            return  # no pidfds here: the caller's loop polls
+        try:
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+            poller.poll(max(0.0, deadline - time.monotonic()) * 1000)
+        finally:
+            os.close(fd)
+
     def stop(self, timeout: float = 5.0, sig: int = signal.SIGTERM) -> int | None:
         """SIGTERM the whole group, SIGKILL what is left at the deadline; return the exit code."""
         if self.popen is None:
@@ -132,10 +150,11 @@ class ManagedProcess:
         tree = descendants(self.popen.pid)  # before the signal: some leave the group (setsid)
         self.signal_group(sig)
         deadline = time.monotonic() + timeout
-        delay = 0.002
+        self._wait_leader(deadline)
+        delay = 0.0005
         while self.group_alive() and time.monotonic() < deadline:
             time.sleep(delay)
-            delay = min(delay * 2, 0.05)
+            delay = min(delay * 2, 0.02)
         if self.group_alive():
             self.signal_group(signal.SIGKILL)
             end = time.monotonic() + 5

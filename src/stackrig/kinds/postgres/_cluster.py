@@ -34,7 +34,7 @@ from ...services import Binary
 from ...supervisor import ProcessUser
 
 __all__ = ["base_key", "ensure_cluster", "copy_cluster", "chown_tree", "reachable_install", "INIT_FORMAT",
-           "claim_spare", "make_spare", "init_digest", "run_init_item", "run_initdb"]
+           "claim_spare", "make_spare", "start_spare", "SpareCopy", "init_digest", "run_init_item", "run_initdb"]
 
 
 def _reachable(path: Path) -> bool:
@@ -262,10 +262,49 @@ def claim_spare(data_root: Path, key: str, dst: Path) -> bool:
     return False
 
 
-def make_spare(data_root: Path, key: str, src: Path) -> None:
-    """Copy cluster `key` into the spares folder (unless enough are there); tidy stale spares."""
+class SpareCopy:
+    """The next run's copy of a cluster, made by a `cp -a` child while this run starts and runs;
+    `finish()` waits for it and publishes it (rename), `cancel()` removes it.  The run waits for
+    it at teardown at the latest: nothing of a run outlives it."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], tmp: Path, final: Path) -> None:
+        self.proc = proc
+        self.tmp = tmp
+        self.final = final
+        self.done = False
+
+    def finish(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        code = self.proc.wait()
+        stderr = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+        if self.proc.stderr:
+            self.proc.stderr.close()
+        if code != 0:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise OSError(f"copying a spare cluster to {self.tmp} failed: {stderr.strip()}")
+        try:
+            self.tmp.rename(self.final)
+        except OSError:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise
+
+    def cancel(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        self.proc.kill()
+        self.proc.wait()
+        if self.proc.stderr:
+            self.proc.stderr.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def start_spare(data_root: Path, key: str, src: Path) -> SpareCopy | None:
+    """Start copying cluster `key` into the spares folder (unless enough are there); tidy stale spares."""
     if not spares_enabled():
-        return
+        return None
     folder = _spares(data_root)
     folder.mkdir(parents=True, exist_ok=True)
     now = time.time()
@@ -280,11 +319,16 @@ def make_spare(data_root: Path, key: str, src: Path) -> None:
         elif p.name.startswith(key + ".") and p.suffix != ".tmp":
             mine += 1
     if mine >= MAX_SPARES:
-        return
+        return None
     name = f"{key}.{os.getpid()}-{time.monotonic_ns()}"
     tmp = folder / (name + ".tmp")
-    try:
-        copy_cluster(src, tmp)
-        tmp.rename(folder / name)
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)
+    proc = subprocess.Popen(["cp", "-a", str(src), str(tmp)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, close_fds=True)
+    return SpareCopy(proc, tmp, folder / name)
+
+
+def make_spare(data_root: Path, key: str, src: Path) -> None:
+    """Copy cluster `key` into the spares folder now (unless enough are there)."""
+    copy = start_spare(data_root, key, src)
+    if copy is not None:
+        copy.finish()

@@ -13,16 +13,17 @@ from ...errors import ServiceError
 from ...services import BinarySpec, RunContext, Service, Wheel
 from ...supervisor import MARKER_ENV, LogProbe, ManagedProcess, Probe, ProbeTarget, allocate_port, tail, wait_ready
 from ._cluster import (
+    SpareCopy,
     base_key,
     chown_tree,
     claim_spare,
     copy_cluster,
     ensure_cluster,
     init_digest,
-    make_spare,
     reachable_install,
     run_init_item,
     run_initdb,
+    start_spare,
 )
 from ._spec import PostgresSpec
 
@@ -74,7 +75,7 @@ class PostgresService(Service):
     def __init__(self, spec: PostgresSpec, ctx: RunContext) -> None:
         super().__init__(spec, ctx)
         self.data: Path | None = None
-        self._prepared: Path | None = None
+        self._spare: SpareCopy | None = None
 
     def url_for(self, port: int | None) -> str:
         if not port:
@@ -131,9 +132,10 @@ class PostgresService(Service):
                                   user=user, service=self.name)
         self.data = self.ctx.data_dir / self.name / "data"
         self._check_reachable(self.ctx.data_dir)
-        self._prepared = prepared
         if not claim_spare(self.ctx.data_dir.parent, prepared.name, self.data):
             copy_cluster(prepared, self.data)
+        # the next run's copy, made by a child while this run starts and runs (see `settle`)
+        self._spare = start_spare(self.ctx.data_dir.parent, prepared.name, prepared)
         if user is not None:
             os.chown(self.data.parent, user.uid, user.gid)
 
@@ -231,9 +233,13 @@ class PostgresService(Service):
                 )
 
     def background(self) -> None:
-        """While the tests run: copy the cluster for the next run (see `_pgcluster.make_spare`)."""
-        if self._prepared is not None:
-            make_spare(self.ctx.data_dir.parent, self._prepared.name, self._prepared)
+        """While the tests run: publish the next run's copy of the cluster once it is made."""
+        self.settle()
+
+    def settle(self) -> None:
+        if self._spare is not None:
+            spare, self._spare = self._spare, None
+            spare.finish()
 
     def _server_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
@@ -245,8 +251,8 @@ class PostgresService(Service):
         assert self.data is not None and self.port is not None
         self.spawn(self._argv(self.data, self.port), self._server_env(), Path("/"), self.port)
 
-    def stop(self) -> None:
-        # SIGINT is PostgreSQL's "fast" shutdown; SIGTERM ("smart") waits for clients to leave.
-        for inst in reversed(self.instances):
-            inst.process.stop(self.spec.stop_timeout, sig=signal.SIGINT)
-            self.ctx.unregister(inst.process)
+    def stop_signal(self, final: bool) -> int:
+        # SIGINT is PostgreSQL's "fast" shutdown (a clean checkpoint, for a restart on the same data);
+        # at the end of a run the data is discarded, so SIGQUIT ("immediate", no checkpoint) is enough.
+        # SIGTERM ("smart") would wait for clients to leave.
+        return signal.SIGQUIT if final else signal.SIGINT
