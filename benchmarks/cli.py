@@ -150,7 +150,8 @@ def main() -> None:
     rows = [
         ["python -c pass", f"{mb:.1f} ms", "", ""],
         ["stackrig --help", f"{mh:.1f} ms", f"{mh / mb:.2f}x bare", "met" if mh / mb <= 3 else "NOT met"],
-        ["stackrig status (a stack is up)", f"{ms:.1f} ms", f"{ms / mb:.2f}x bare", "met" if ms / mb <= 3 else "NOT met"],
+        ["stackrig status (a stack is up)", f"{ms:.1f} ms", f"{ms / mb:.2f}x bare",
+         "met" if ms / mb <= 3 else "NOT met"],
         ["floor: copy cluster, start postgres + redis, stop", f"{mf:.0f} ms", "", ""],
         ["stackrig run -- true (postgres + redis)", f"{mr:.0f} ms", f"{mr / mf:.2f}x floor",
          "met" if mr / mf <= 1.5 else "NOT met"],

@@ -7,7 +7,9 @@ import importlib
 import pytest
 
 PACKAGES = ["stackrig", "stackrig.stub", "stackrig.faults", "stackrig.isolation", "stackrig.mail",
-            "stackrig.config", "stackrig.errors"]
+            "stackrig.config", "stackrig.errors", "stackrig.services", "stackrig.run", "stackrig.rig",
+            "stackrig.supervisor"]
+LAZY = ["stackrig", "stackrig.config", "stackrig.services", "stackrig.run"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)
@@ -42,3 +44,36 @@ def test_the_package_import_is_lazy() -> None:
             "print(sorted(m for m in ('pydantic', 'rich', 'click') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", LAZY)
+def test_all_is_derived_from_the_one_list_and_typed_the_same(name: str) -> None:
+    """A lazy package lists each public name once (`_EXPORTS`); `__all__` is made from it, and the
+    imports type checkers read (under TYPE_CHECKING) name exactly the same things."""
+    import ast
+    from pathlib import Path
+
+    module = importlib.import_module(name)
+    exports = module._EXPORTS  # type: ignore[attr-defined]
+    assert sorted(set(module.__all__) - {"__version__"}) == sorted(exports)
+    tree = ast.parse(Path(module.__file__ or "").read_text())
+    typed: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+            for imp in node.body:
+                assert isinstance(imp, ast.ImportFrom)
+                for alias in imp.names:
+                    assert alias.asname == alias.name, f"{alias.name}: re-export as itself"
+                    typed[alias.name] = "." * imp.level + (imp.module or "")
+    assert typed == exports
+
+
+def test_rig_clients_have_their_real_types() -> None:
+    """`rig.sql()` is a psycopg connection to mypy, `rig.stub()` a StubClient, ... (not `Any`)."""
+    from stackrig import Rig
+
+    hints = {n: str(getattr(Rig, n).__annotations__.get("return")) for n in
+             ("sql", "redis", "stub", "mail", "fault", "http", "engine")}
+    assert "psycopg" in hints["sql"] and "redis" in hints["redis"].lower()
+    assert "StubClient" in hints["stub"] and "Mailbox" in hints["mail"] and "Fault" in hints["fault"]
+    assert "httpx" in hints["http"] and "Engine" in hints["engine"]

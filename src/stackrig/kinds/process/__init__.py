@@ -14,5 +14,5 @@ KIND = ServiceKind(
     spec=ProcessSpec,
     service=ProcessService,
     summary="any command: the app under test in any language (${python}, ${node}, ${go}), with replicas",
-    docs="docs/stack-file.md#process",
+    docs="docs/stack-file.md#kind--process",
 )

@@ -19,5 +19,5 @@ KIND = ServiceKind(
     reset=make_reset,
     slicer=redis_slice,
     python_modules={"redis": "rig.redis() and per-test flush"},
-    docs="docs/stack-file.md#redis",
+    docs="docs/stack-file.md#kind--redis",
 )

@@ -74,5 +74,5 @@ KIND = ServiceKind(
     summary="an SMTP server (aiosmtpd) that captures mail for assertions",
     clients={"mail": mailbox},
     reset=make_reset,
-    docs="docs/stack-file.md#smtp",
+    docs="docs/stack-file.md#kind--smtp",
 )
