@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import sqlalchemy
     import sqlalchemy.orm
 
+    from ..events import QueueClient, Tap
     from ..faults import Fault, FaultClient
     from ..mail import Mailbox
     from ..stub import StubClient
@@ -41,6 +42,7 @@ class Rig:
         self._services = {s.name: ServiceHandle(s, record.control, self.forget_clients) for s in record.services}
         self._clients: dict[tuple[str, str, str], Any] = {}
         self._faults: FaultClient | None = None
+        self._taps: list[Tap] = []  # made during the current test (closed at its end)
         self.problems: list[str] = []  # clean-up failures: in the run's log and the session's summary
 
     @property
@@ -152,6 +154,34 @@ class Rig:
         """The captured messages of an smtp service."""
         return cast("Mailbox", self._factory(name, "mail", "rig.mail")(self[name]))
 
+    # -- events -------------------------------------------------------------------------
+    def events(self, name: str, pattern: str, **options: Any) -> Tap:
+        """A tap on the service's broker: every message published on `pattern` (the broker's own
+        syntax: NATS subjects, MQTT topic filters, AMQP routing keys, Redis channel patterns) from
+        now until the end of the test, copied — the application's consumers still get them."""
+        tap = cast("Tap", self._cached(name, "events", "rig.events").tap(pattern, **options))
+        self._taps.append(tap)
+        return tap
+
+    def publish(self, name: str, subject: str, body: Any, headers: dict[str, str] | None = None,
+                **options: Any) -> None:
+        """Publish one message on the service's broker (dicts and lists as JSON)."""
+        self._cached(name, "events", "rig.publish").publish(subject, body, headers, **options)
+
+    def queue(self, name: str, queue: str) -> QueueClient:
+        """A queue of the service, to peek at or consume from (where a tap cannot copy: SQS)."""
+        return cast("QueueClient", self._cached(name, "queues", "rig.queue").queue(queue))
+
+    @property
+    def taps(self) -> list[Tap]:
+        """The taps made during the current test."""
+        return list(self._taps)
+
+    def close_taps(self) -> None:
+        taps, self._taps = self._taps, []
+        for tap in taps:
+            self._close(tap, f"the tap on '{tap.service}' ({tap.pattern})")
+
     # -- faults ---------------------------------------------------------------------------
     def fault(self, name: str) -> Fault:
         """The fault proxy in front of a service: latency, down, bandwidth, ..."""
@@ -225,6 +255,7 @@ class Rig:
 
     def close(self) -> None:
         """Close every client handed out."""
+        self.close_taps()
         if self._faults is not None:
             self._close(self._faults, "the fault proxy client")
             self._faults = None
