@@ -80,14 +80,14 @@ def doctor(ctx: click.Context) -> None:
             kind = reg.get(service.kind)
             if kind.binary is None:
                 _ok(f"service {name} ({service.kind}): no binary needed")
-                continue
-            try:
-                b = find_binary(kind.binary, service=name, version=getattr(service, "version", None),
-                                path=getattr(service, "path", None), root=stack.root)
-                _ok(f"service {name} ({service.kind}): {b.source} {b.version} at {b.exe}")
-            except StackrigError as exc:
-                problems += 1
-                _fail(str(exc))
+            else:
+                try:
+                    b = find_binary(kind.binary, service=name, version=getattr(service, "version", None),
+                                    path=getattr(service, "path", None), root=stack.root)
+                    _ok(f"service {name} ({service.kind}): {b.source} {b.version} at {b.exe}")
+                except StackrigError as exc:
+                    problems += 1
+                    _fail(str(exc))
             for module, why in kind.python_modules.items():
                 if importlib.util.find_spec(module) is None:
                     _warn(f"service {name}: python package {module} not installed: {why} unavailable "

@@ -25,10 +25,11 @@ def kinds(as_json: bool) -> None:
     for name in reg.names():
         try:
             kind = reg.get(name)
-            summary, capabilities = kind.summary, list(kind.clients)
+            summary, capabilities, docs = kind.summary, list(kind.clients), kind.docs
         except StackrigError as exc:
-            summary, capabilities = f"cannot be loaded: {exc.message}", []
-        rows.append({"kind": name, "summary": summary, "from": reg.origin(name), "clients": capabilities})
+            summary, capabilities, docs = f"cannot be loaded: {exc.message}", [], ""
+        rows.append({"kind": name, "summary": summary, "from": reg.origin(name), "clients": capabilities,
+                     "docs": docs})
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -36,4 +37,5 @@ def kinds(as_json: bool) -> None:
     for r in rows:
         click.echo(f"{r['kind']:<{width}}  {r['summary']}")
         click.echo(f"{'':<{width}}  from {r['from']}" + (f"; rig clients: {', '.join(r['clients'])}"
-                                                          if r["clients"] else ""))
+                                                          if r["clients"] else "")
+                   + (f"; docs: {r['docs']}" if r["docs"] else ""))

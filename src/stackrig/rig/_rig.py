@@ -116,8 +116,11 @@ class Rig:
             self._close(self._clients.pop(key), f"a {key[0]} client of '{name}'")
 
     def _close(self, client: Any, what: str) -> None:
+        close = getattr(client, "close", None)
+        if close is None:  # a kind's client with nothing to close
+            return
         try:
-            client.close()
+            close()
         except Exception as exc:  # noqa: BLE001 - reported, not swallowed
             self.problem(f"closing {what} failed: {type(exc).__name__}: {exc}")
 

@@ -63,6 +63,9 @@ class BinarySpec:
     version_args: tuple[str, ...] = ("--version",)
     version_pattern: str | None = None  # a regex with one group; default: `v=X.Y.Z` or the first number
     tools: tuple[str, ...] = ()  # client tools beside it that the kind's commands may call (psql)
+    # run it by its real path (its tools and libraries sit beside the real file), or by the path
+    # as found, for executables that act on their argv[0] (Debian's redis-server is a link)
+    resolve_links: bool = True
 
     def install_hint(self) -> str:
         how = {"pip": "pip install {}", "apt": "apt-get install {}", "brew": "brew install {}"}
@@ -197,11 +200,15 @@ def _from_system(spec: BinarySpec) -> Iterator[tuple[Path, str]]:
         if found:
             if _script_wheel(spec, Path(found)) is not None:
                 continue  # the pip provider's, on PATH because the environment is active
-            yield Path(found).resolve(), "system"
+            yield Path(os.path.abspath(found)), "system"
     for pattern in spec.system_dirs:
         for d in sorted(glob.glob(pattern), reverse=True):
             for exe in spec.executables:
                 yield Path(d) / exe, "system"
+    scripts = _scripts_dir()  # console scripts of the running environment, active or not
+    for exe in spec.executables:
+        if _script_wheel(spec, scripts / exe) is None:
+            yield scripts / exe, "environment"
 
 
 def _from_pip(spec: BinarySpec) -> Iterator[tuple[Path, str]]:
@@ -246,7 +253,7 @@ def candidates(spec: BinarySpec, *, path: str | None = None, root: Path | None =
             if not all((real.parent / tool).exists() for tool in spec.requires):
                 continue
             seen.add(real)
-            found.append((real, label))
+            found.append((real if spec.resolve_links or not exe.is_absolute() else exe, label))
     return found
 
 

@@ -152,7 +152,7 @@ class KindRegistry:
     def add(self, kind: ServiceKind) -> None:
         """Register a kind in this process only (tests, embedding applications)."""
         with self._lock:
-            self._entries[kind.name] = (f"{type(kind).__module__}", "registered in-process")
+            self._entries[kind.name] = (f"{kind.service.__module__}", "registered in-process")
             self._loaded[kind.name] = kind
 
     def specs(self) -> Mapping[str, type[ServiceSpec]]:

