@@ -185,7 +185,7 @@ def test_kinds_lists_the_installed_kind(project: pytest.Pytester, venv: Venv) ->
     assert result.ret == 0, result.stderr.str()
     result.stdout.fnmatch_lines([
         "tinykv * tinykv, a tiny line-protocol key-value server: flushed after each test, a namespace per xdist worker",
-        "* from stackrig_tinykv:KIND (stackrig-tinykv); rig clients: kv",
+        "* from stackrig_tinykv:KIND (stackrig-tinykv); rig clients: kv*",
     ])
     rows = json.loads(project.run(venv.python, "-m", "stackrig.cli", "kinds", "--json", timeout=60).stdout.str())
     by_kind = {row["kind"]: row for row in rows}
