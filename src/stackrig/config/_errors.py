@@ -95,6 +95,14 @@ def _field_type(model: Any, keys: Sequence[str | int]) -> Any:
         if origin is typing.Annotated:
             current = typing.get_args(current)[0]
             origin = typing.get_origin(current)
+        if origin in (typing.Union, types.UnionType) and not _struct_types(current):
+            dicts = [a for a in typing.get_args(current) if typing.get_origin(a) is dict]
+            if dicts:
+                current, origin = dicts[0], dict
+        if origin is dict and not isinstance(key, int):  # a table keyed by names: every key has the value type
+            args = typing.get_args(current)
+            current = args[1] if len(args) == 2 else None
+            continue
         if isinstance(key, int) or key == "...":
             args = typing.get_args(current)
             if origin in (list, tuple) and args:

@@ -251,14 +251,22 @@ def _check_references(ld: _Located, services: Mapping[str, ServiceSpec], runtime
                 if ref.service == "env" or ref.service is None and ref.attr in runtimes:
                     continue
                 target = services.get(ref.service) if ref.service else spec
+                dotted = f"{ref.service}.{ref.attr}"
+                if target is None and dotted in spec.attribute_names():
+                    continue  # `${url.inventory}`: the service's own dotted attribute
+                if target is None and any(a.startswith(f"{ref.service}.") for a in spec.attribute_names()):
+                    names = spec.attribute_names()
+                    raise ld.error(where, f"unresolved {ref.text}: a {spec.kind} service has no attribute "
+                                   f"'{dotted}'{did_you_mean(dotted, names)}", hint=f"use one of: {', '.join(names)}")
                 if target is None:
                     raise ld.error(where, f"unresolved {ref.text}: no service named '{ref.service}'"
                                    f"{did_you_mean(ref.service or '', services)}",
                                    hint=f"reference a declared service: {', '.join(services)}")
-                if ref.attr not in target.attributes:
+                names = target.attribute_names()
+                if ref.attr not in names:
                     raise ld.error(where, f"unresolved {ref.text}: a {target.kind} service has no attribute "
-                                   f"'{ref.attr}'{did_you_mean(ref.attr, target.attributes)}",
-                                   hint=f"use one of: {', '.join(target.attributes)}")
+                                   f"'{ref.attr}'{did_you_mean(ref.attr, names)}",
+                                   hint=f"use one of: {', '.join(names)}")
                 if ref.attr in ("port", "url") and getattr(target, "port", True) is False:
                     raise ld.error(where, f"unresolved {ref.text}: service '{target.name}' has `port = false`",
                                    hint="give it a port, or do not reference its port/url")

@@ -104,6 +104,10 @@ class ServiceSpec(Spec, kw_only=True):
     # keys whose string values may hold `${...}` references
     interpolated: ClassVar[tuple[str, ...]] = ("env", "export")
 
+    def attribute_names(self) -> tuple[str, ...]:
+        """The attributes this service has (a kind may add some per spec: `${db.url.inventory}`)."""
+        return self.attributes
+
 
 class ServerSpec(ServiceSpec, kw_only=True):
     """Keys of a kind that runs a server binary found by a provider."""

@@ -57,6 +57,17 @@ class ServiceHandle:
 
     use_url = redirect  # the name earlier versions used
 
+    def part(self, name: str) -> _Part:
+        """A named part of the service with its own URL (`${db.url.inventory}`: a database of the
+        server), as an Endpoint for the kind's clients."""
+        if f"url.{name}" not in self.info.attributes:
+            parts = [k.split(".", 1)[1] for k in self.info.attributes if k.startswith("url.")]
+            from ..errors import ServiceNotFound
+
+            raise ServiceNotFound(f"service '{self.name}' has no part named '{name}'; parts: "
+                                  f"{', '.join(parts) or 'none'}", service=f"{self.name}.{name}", available=parts)
+        return _Part(self, name)
+
     # -- control -------------------------------------------------------------------
     def _call(self, op: str) -> None:
         if not self._control:
@@ -119,3 +130,42 @@ class ServiceHandle:
 
     def __repr__(self) -> str:
         return f"<{self.kind} service {self.name!r} at {self.url or '-'}>"
+
+
+class _Part:
+    """One part of a service (a database of a PostgreSQL server): the Endpoint its clients see."""
+
+    def __init__(self, handle: ServiceHandle, part: str) -> None:
+        self.handle = handle
+        self.part = part
+
+    @property
+    def name(self) -> str:
+        return self.handle.name
+
+    @property
+    def kind(self) -> str:
+        return self.handle.kind
+
+    @property
+    def url(self) -> str:
+        return self.handle.info.attributes[f"url.{self.part}"]
+
+    @property
+    def direct_url(self) -> str:
+        return self.handle.info.attributes.get(f"direct_url.{self.part}", self.url)
+
+    @property
+    def attributes(self) -> Mapping[str, str]:
+        attrs = dict(self.handle.info.attributes)
+        attrs.update(url=self.url, direct_url=self.direct_url, database=self.direct_url.rsplit("/", 1)[-1])
+        return attrs
+
+    @property
+    def running(self) -> bool:
+        return self.handle.running
+
+    def redirect(self, url: str | None) -> None:
+        from ..errors import StackrigError
+
+        raise StackrigError(f"service '{self.name}': part '{self.part}' cannot be redirected")

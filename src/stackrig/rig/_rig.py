@@ -93,11 +93,12 @@ class Rig:
                 else f"no service in this stack offers {capability!r}")
         return factory
 
-    def _cached(self, name: str, capability: str, what: str) -> Any:
+    def _cached(self, name: str, capability: str, what: str, part: str | None = None) -> Any:
         factory = self._factory(name, capability, what)
-        key = (capability, name, self[name].url)
+        endpoint: Any = self[name] if part is None else self[name].part(part)
+        key = (capability, name, endpoint.url)
         if key not in self._clients:
-            self._clients[key] = factory(self[name])
+            self._clients[key] = factory(endpoint)
         return self._clients[key]
 
     def client(self, name: str, capability: str | None = None) -> Any:
@@ -136,13 +137,16 @@ class Rig:
             self._clients[key] = httpx.Client(base_url=svc.url, timeout=30)
         return cast("httpx.Client", self._clients[key])
 
-    def sql(self, name: str) -> psycopg.Connection[Any]:
-        """A psycopg 3 connection (autocommit) to the service's database, on the test's back door
-        (never through the fault proxy); cached per service, reopened when it broke."""
-        conn = self._cached(name, "sql", "rig.sql")
-        if conn.closed or conn.broken:
-            self._clients.pop(("sql", name, self[name].url), None)
-            conn = self._cached(name, "sql", "rig.sql")
+    def sql(self, name: str, database: str | None = None) -> psycopg.Connection[Any]:
+        """A psycopg 3 connection (autocommit) to the service's database — or to another database
+        of the server (`databases.NAME`) — on the test's back door (never through the fault proxy);
+        cached, reopened when it broke."""
+        part = database if database not in (None, self[name].attributes.get("database")) else None
+        conn = self._cached(name, "sql", "rig.sql", part)
+        if getattr(conn, "closed", False) or getattr(conn, "broken", False):
+            url = self[name].url if part is None else self[name].part(part).url
+            self._clients.pop(("sql", name, url), None)
+            conn = self._cached(name, "sql", "rig.sql", part)
         return cast("psycopg.Connection[Any]", conn)
 
     def redis(self, name: str) -> redis.Redis:

@@ -52,6 +52,10 @@ class ExternalService(Service):
         attrs = dict(self.info.attributes)
         attrs.update(self.share.attributes)
         p = port if port is not None else self.public_port
+        if p is not None and p != self.info.port:  # this run's fault proxy: others' URLs go through it
+            server = f"127.0.0.1:{self.info.port}"
+            attrs.update({k: v.replace(server, f"127.0.0.1:{p}", 1) for k, v in attrs.items()
+                          if "://" in v and not k.startswith("direct_url")})
         attrs.update(port=str(p), url=self.url_for(p), direct_url=self.share.url)
         return attrs
 

@@ -171,14 +171,17 @@ class Service:
             if ref.service is None and ref.attr in RUNTIMES:
                 return str(self.ctx.runtime(ref.attr, self.name).exe)
             target = self if ref.service in (None, self.name) else self.ctx.services.get(ref.service or "")
+            attr = ref.attr
+            if target is None and f"{ref.service}.{ref.attr}" in self.attributes(port or self.port):
+                target, attr = self, f"{ref.service}.{ref.attr}"  # `${url.inventory}`: a dotted attribute
             if target is None:
                 raise ConfigError(f"unresolved {ref.text}", file=self.ctx.stack_file,
                                   key=f"services.{self.name}.{key}")
             attrs = target.attributes((port or self.port) if target is self else None)
-            if ref.attr not in attrs:
+            if attr not in attrs:
                 raise ConfigError(f"unresolved {ref.text}", file=self.ctx.stack_file,
                                   key=f"services.{self.name}.{key}")
-            return attrs[ref.attr]
+            return attrs[attr]
 
         return interpolate(value, lookup)
 

@@ -57,14 +57,57 @@ class _Clone(TestReset):
         self.iso.close()
 
 
+class _Databases(TestReset):
+    """Several databases of one server: each reset on its own, every failure reported."""
+
+    def __init__(self, parts: dict[str, TestReset]) -> None:
+        self.parts = parts
+        self._dirty: set[str] = set()
+
+    def before(self, test_id: str) -> None:
+        for part in self.parts.values():
+            part.before(test_id)
+
+    def after(self, test_id: str) -> None:
+        failures: list[tuple[str, BaseException]] = []
+        self._dirty.clear()
+        for name, part in self.parts.items():
+            try:
+                part.after(test_id)
+            except Exception as exc:  # noqa: BLE001 - the others still reset
+                failures.append((name, exc))
+                if part.still_dirty():
+                    self._dirty.add(name)
+        if len(failures) == 1:
+            raise failures[0][1]
+        if failures:
+            from ...errors import IsolationError
+
+            raise IsolationError("\n".join(f"database '{name}': {exc}" for name, exc in failures))
+
+    def still_dirty(self) -> bool:
+        return bool(self._dirty)
+
+    def close(self) -> None:
+        for part in self.parts.values():
+            part.close()
+
+
 def make_reset(spec: ServiceSpec, endpoint: Endpoint) -> TestReset | None:
     assert isinstance(spec, PostgresSpec)
-    if spec.isolation not in ("reset", "clone"):
-        return None
     from ...isolation import PgIsolation
 
-    iso = PgIsolation(endpoint.direct_url, lock_timeout=spec.reset_timeout, template=f"{spec.database}__stackrig_tpl")
-    return _InPlace(iso) if spec.isolation == "reset" else _Clone(iso, endpoint)
+    parts: dict[str, TestReset] = {}
+    for name in spec.all_databases():
+        mode = spec.isolation_of(name)
+        if mode not in ("reset", "clone"):
+            continue
+        url = endpoint.direct_url if name == spec.database else endpoint.attributes[f"direct_url.{name}"]
+        iso = PgIsolation(url, lock_timeout=spec.reset_timeout, template=f"{name}__stackrig_tpl")
+        parts[name] = _InPlace(iso) if mode == "reset" else _Clone(iso, endpoint)
+    if not parts:
+        return None
+    return next(iter(parts.values())) if len(parts) == 1 else _Databases(parts)
 
 
 def clone_name(database: str, test_id: str) -> str:

@@ -62,10 +62,6 @@ FAST_SETTINGS: dict[str, str] = {
 }
 
 
-def _as_list(value: str | list[str]) -> list[str]:
-    return [value] if isinstance(value, str) else list(value)
-
-
 class PostgresService(Service):
     """A PostgreSQL server from a cached, prepared cluster (see `_cluster`)."""
 
@@ -77,17 +73,21 @@ class PostgresService(Service):
         self.data: Path | None = None
         self._spare: SpareCopy | None = None
 
-    def url_for(self, port: int | None) -> str:
+    def url_for(self, port: int | None, database: str | None = None) -> str:
         if not port:
             return ""
         auth = quote(self.spec.user)
         if self.spec.password:
             auth += ":" + quote(self.spec.password)
-        return f"postgresql://{auth}@{self.host}:{port}/{quote(self.spec.database)}"
+        return f"postgresql://{auth}@{self.host}:{port}/{quote(database or self.spec.database)}"
 
     def attributes(self, port: int | None = None) -> dict[str, str]:
         attrs = super().attributes(port)
         attrs.update(user=self.spec.user, password=self.spec.password or "", database=self.spec.database)
+        seen = port if port is not None else self.public_port
+        for name in self.spec.databases:
+            attrs[f"url.{name}"] = self.url_for(seen, name)
+            attrs[f"direct_url.{name}"] = self.url_for(self.port, name)
         return attrs
 
     def default_probe(self) -> Probe:
@@ -123,12 +123,14 @@ class PostgresService(Service):
         base = ensure_cluster(base_key(binary, self.spec.user),
                               lambda data: run_initdb(binary, data, self.spec.user, user, self.name),
                               user=user, service=self.name)
-        items = _as_list(self.spec.init) + _as_list(self.spec.seed)
-        tracked = self.spec.isolation in ("reset", "clone")
-        key = "-".join([base.name, init_digest([self.spec.database, self.spec.password or "",
-                                                f"isolation={tracked}", *items],
-                                               self.spec.init_inputs, self.ctx.stack_root)])
-        prepared = ensure_cluster(key, lambda data: self._build_prepared(base, data, items, deadline),
+        parts: list[str] = [self.spec.password or ""]
+        inputs: list[str] = []
+        for name, (items, globs) in self.spec.all_databases().items():
+            tracked = self.spec.isolation_of(name) in ("reset", "clone")
+            parts += [f"database={name}", f"isolation={tracked}", *items]
+            inputs += globs
+        key = "-".join([base.name, init_digest(parts, inputs, self.ctx.stack_root)])
+        prepared = ensure_cluster(key, lambda data: self._build_prepared(base, data, deadline),
                                   user=user, service=self.name)
         self.data = self.ctx.data_dir / self.name / "data"
         self._check_reachable(self.ctx.data_dir)
@@ -139,8 +141,9 @@ class PostgresService(Service):
         if user is not None:
             os.chown(self.data.parent, user.uid, user.gid)
 
-    def _build_prepared(self, base: Path, data: Path, items: list[str], deadline: float) -> None:
-        """Start a copy of the base cluster, create the database, run `init`, stop cleanly."""
+    def _build_prepared(self, base: Path, data: Path, deadline: float) -> None:
+        """Start a copy of the base cluster, create the databases, run their `init` and `seed`, install
+        change tracking where they reset in place, stop cleanly."""
         assert self.binary is not None
         copy_cluster(base, data)
         chown_tree(data, self.user)
@@ -165,8 +168,10 @@ class PostgresService(Service):
             env.update({k: self.resolve(v, f"export.{k}", lease.port) for k, v in self.spec.export.items()})
             env["DATABASE_URL"] = env.get("DATABASE_URL", admin_url)
             statements = []
-            if self.spec.database != "postgres":
-                statements.append(f'CREATE DATABASE "{self.spec.database}"')
+            databases = self.spec.all_databases()
+            for name in databases:
+                if name != "postgres":
+                    statements.append(f'CREATE DATABASE "{name}"')
             if self.spec.password:
                 pw = self.spec.password.replace("'", "''")
                 statements.append(f'ALTER ROLE "{self.spec.user}" PASSWORD \'{pw}\'')
@@ -176,12 +181,15 @@ class PostgresService(Service):
                 if done.returncode != 0:
                     raise ServiceError(f"service '{self.name}': `{sql}` failed", service=self.name,
                                        log_tail=done.stderr[-2000:])
-            for item in items:
-                run_init_item(item, root=self.ctx.stack_root, psql=psql, port=lease.port,
-                              superuser=self.spec.user, database=self.spec.database, env=env,
-                              service=self.name, log=log, url=admin_url)
-            if self.spec.isolation in ("reset", "clone"):
-                self._install_isolation(admin_url, log)
+            for name, (items, _) in databases.items():
+                url = self.url_for(lease.port, name)
+                db_env = {**env, "DATABASE_URL": url} if name != self.spec.database else env
+                for item in items:
+                    run_init_item(item, root=self.ctx.stack_root, psql=psql, port=lease.port,
+                                  superuser=self.spec.user, database=name, env=db_env,
+                                  service=self.name, log=log, url=url)
+                if self.spec.isolation_of(name) in ("reset", "clone"):
+                    self._install_isolation(url, name, log)
         finally:
             proc.stop(30, sig=signal.SIGINT)  # fast shutdown: a clean checkpoint for the copies
             self.ctx.unregister(proc)
@@ -200,7 +208,7 @@ class PostgresService(Service):
                        user=user.uid if user else None, group=user.gid if user else None,
                        extra_groups=[] if user else None, env={**os.environ, "LC_ALL": "C"})
 
-    def _install_isolation(self, url: str, log: Path) -> None:
+    def _install_isolation(self, url: str, database: str, log: Path) -> None:
         """Snapshot the baseline and install change tracking, once, into the cached cluster."""
         try:
             from ...isolation import PgIsolation
@@ -211,7 +219,7 @@ class PostgresService(Service):
         with PgIsolation(url) as iso:
             iso.install(terminate_sessions=True)
         with open(log, "a") as f:
-            f.write(f"--- stackrig: isolation installed on database {self.spec.database}\n")
+            f.write(f"--- stackrig: isolation installed on database {database}\n")
 
     def _check_reachable(self, folder: Path) -> None:
         """The server user must be able to reach the run's data folder."""
