@@ -9,7 +9,7 @@ import httpx
 
 
 def unique(prefix: str = "t") -> str:
-    """A name no other test (or earlier run against the same database) uses."""
+    """A name no other row made in this test has (the data itself is reset after each test)."""
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 

@@ -41,21 +41,29 @@ class ProductFactory(_Base):
 
 
 class OrderFactory(_Base):
-    """An order with `items` line items; total_cents is their sum."""
+    """An order of `items_count` line items, `quantity` of each; total_cents is the sum of the items it made.
+
+    The first line is of `product` (``product__price_cents=700`` sets its price), each further line
+    of a product of its own, created by ProductFactory (bound with the rest by ``rig.factory``):
+    the API merges lines of one product, so no order it makes has two.  The items are built here
+    and inserted with the order (the relationship's cascade), in the same commit; computing the
+    total from them means the two cannot disagree, whatever `items_count` and `quantity` are.
+    """
 
     class Meta:
         model = Order
-        exclude = ("items_count", "quantity", "product")
+        exclude = ("items_count", "quantity", "product", "products")
 
     items_count = 1
     quantity = 2
     product = factory.SubFactory(ProductFactory)
+    products = factory.LazyAttribute(
+        lambda o: [o.product, *ProductFactory.create_batch(o.items_count - 1)])
     user = factory.SubFactory(UserFactory)
     currency = "EUR"
-    total_cents = factory.LazyAttribute(lambda o: o.items_count * o.quantity * o.product.price_cents)
-    items = factory.RelatedFactoryList(
-        "factories.OrderItemFactory", factory_related_name="order", size=lambda: 1,
-        product=factory.SelfAttribute("..product"), quantity=factory.SelfAttribute("..quantity"))
+    items = factory.LazyAttribute(
+        lambda o: [OrderItemFactory.build(order=None, product=p, quantity=o.quantity) for p in o.products])
+    total_cents = factory.LazyAttribute(lambda o: sum(i.quantity * i.unit_price_cents for i in o.items))
 
 
 class OrderItemFactory(_Base):

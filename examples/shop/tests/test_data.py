@@ -34,6 +34,28 @@ def test_factories_build_consistent_cross_table_data(rig: Rig, db: psycopg.Conne
     assert row == (2100, 2100, 2100, "paid")
 
 
+@pytest.mark.parametrize("order_factory", [OrderFactory, PaidOrderFactory])
+def test_an_order_of_several_items_totals_the_sum_of_its_items(
+        rig: Rig, api: httpx.Client, db: psycopg.Connection[Any], order_factory: Any) -> None:
+    order = rig.factory(order_factory)(items_count=3, quantity=2, product__price_cents=700)
+    # through the API, as its owner sees it
+    seen = api.get(f"/orders/{order.id}", headers=login(api, order.user.email))
+    assert seen.status_code == 200, seen.text
+    items = seen.json()["items"]
+    assert len(items) == 3
+    assert len({i["product_id"] for i in items}) == 3  # one line per product, as the API makes them
+    assert seen.json()["total_cents"] == sum(i["quantity"] * i["unit_price_cents"] for i in items)
+    expected = 2 * 700 + 2 * 1500 + 2 * 1500  # the first product at 700, the others at ProductFactory's 1500
+    assert seen.json()["total_cents"] == expected
+    # and in SQL: every line is in order_items, and a payment (if any) is for the full amount
+    row = db.execute("SELECT o.total_cents, (SELECT sum(quantity * unit_price_cents) FROM order_items "
+                     "WHERE order_id = o.id), (SELECT count(*) FROM order_items WHERE order_id = o.id) "
+                     "FROM orders o WHERE o.id = %s", (order.id,)).fetchone()
+    assert row == (expected, expected, 3)
+    payments = db.execute("SELECT amount_cents FROM payments WHERE order_id = %s", (order.id,)).fetchall()
+    assert payments == ([(expected,)] if order_factory is PaidOrderFactory else [])
+
+
 def test_the_app_sees_factory_rows(rig: Rig, api: httpx.Client) -> None:
     user = rig.factory(UserFactory)()
     product = rig.factory(ProductFactory)(name="Kettle", stock=4)

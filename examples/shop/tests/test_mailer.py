@@ -1,104 +1,83 @@
-"""The welcome e-mail, sent to a real (minimal) SMTP server; failures are logged, never raised.
+"""The welcome-mail client (:class:`shop.mailer.Mailer`) against the stack's ``smtp`` service.
 
-(End-to-end, through ``POST /auth/register``, it needs an SMTP service in the
-stack; that comes with stackrig's stub services.)
+The stack's ``smtp`` service (kind = "smtp") is a real SMTP server that keeps every message it
+accepts; ``rig.mail("smtp")`` reads them, and stackrig empties the mailbox after each test.  These
+tests build a ``Mailer`` themselves, pointed at that server; the same e-mail sent by the API on
+``POST /auth/register`` is checked end to end in ``test_outages.py``.  Failures are logged, never
+raised, so a broken mail server cannot fail a registration.
 """
 
 from __future__ import annotations
 
 import logging
-import socket
-import socketserver
-import threading
 from collections.abc import Iterator
-from email import message_from_bytes
-from email.message import Message
 
 import pytest
 from shop.mailer import Mailer
 
+from stackrig import Rig
 
-class SmtpSink(socketserver.ThreadingTCPServer):
-    """Just enough SMTP (RFC 5321) to accept messages and keep them."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _SmtpHandler)
-        self.messages: list[tuple[str, list[str], Message]] = []
-        self.received = threading.Event()
-
-
-class _SmtpHandler(socketserver.StreamRequestHandler):
-    server: SmtpSink
-
-    def reply(self, line: str) -> None:
-        self.wfile.write(line.encode() + b"\r\n")
-
-    def handle(self) -> None:
-        self.reply("220 sink ready")
-        sender, recipients = "", []
-        while raw := self.rfile.readline():
-            command = raw.decode().rstrip("\r\n")
-            verb = command[:4].upper()
-            if verb in ("HELO", "EHLO"):
-                self.reply("250 sink")
-            elif verb == "MAIL":
-                sender = command.split(":", 1)[1].strip(" <>")
-                self.reply("250 ok")
-            elif verb == "RCPT":
-                recipients.append(command.split(":", 1)[1].strip(" <>"))
-                self.reply("250 ok")
-            elif verb == "DATA":
-                self.reply("354 end with <CRLF>.<CRLF>")
-                lines = []
-                while (line := self.rfile.readline()) not in (b".\r\n", b""):
-                    lines.append(line[1:] if line.startswith(b"..") else line)
-                self.server.messages.append((sender, recipients, message_from_bytes(b"".join(lines))))
-                self.server.received.set()
-                self.reply("250 queued")
-            elif verb == "QUIT":
-                self.reply("221 bye")
-                return
-            else:
-                self.reply("250 ok")
+SENDER = "shop@example.com"
 
 
 @pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    server = SmtpSink()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
+def mailer(rig: Rig) -> Mailer:
+    smtp = rig["smtp"]
+    assert smtp.port is not None
+    return Mailer(smtp.host, smtp.port, SENDER)
+
+
+@pytest.fixture
+def smtp_down(rig: Rig) -> Iterator[None]:
+    """The stack's smtp service stopped for the test (connections to its port are refused), then back."""
+    rig["smtp"].stop()
     try:
-        yield server
+        yield
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+        rig["smtp"].start()
 
 
-def test_welcome_email_is_sent(sink: SmtpSink) -> None:
-    mailer = Mailer("127.0.0.1", sink.server_address[1], "shop@example.com")
+def test_welcome_email_is_sent(rig: Rig, mailer: Mailer) -> None:
     mailer.send_welcome("ada@example.com", "Ada")
-    assert sink.received.wait(30)
-    sender, recipients, message = sink.messages[0]
-    assert (sender, recipients) == ("shop@example.com", ["ada@example.com"])
-    assert message["Subject"] == "Welcome to the shop"
-    assert "Hello Ada" in message.get_payload()
+    message = rig.mail("smtp").wait_for(to="ada@example.com")
+    assert (message.mail_from, message.rcpt_tos) == (SENDER, ["ada@example.com"])  # the SMTP envelope
+    assert (message.header("From"), message.header("To")) == (SENDER, "ada@example.com")
+    assert message.subject == "Welcome to the shop"
+    assert "Hello Ada" in message.body
+    assert "your account ada@example.com is ready" in message.body
+    assert len(rig.mail("smtp").messages()) == 1  # one call, one message
 
 
-def test_a_failing_mail_server_is_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:
-    with socket.socket() as bound_not_listening:  # connections to it are refused while it is held
-        bound_not_listening.bind(("127.0.0.1", 0))
-        port = bound_not_listening.getsockname()[1]
-        with caplog.at_level(logging.WARNING, logger="shop"):
-            Mailer("127.0.0.1", port, "shop@example.com").send_welcome("ada@example.com", "Ada")
-    assert f"welcome e-mail to ada@example.com via 127.0.0.1:{port} failed" in caplog.text
+def test_a_failing_mail_server_is_logged_not_raised(
+    mailer: Mailer, smtp_down: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="shop"):
+        mailer.send_welcome("ada@example.com", "Ada")  # must not raise
+    assert f"welcome e-mail to ada@example.com via {mailer.host}:{mailer.port} failed" in caplog.text
     assert "ConnectionRefusedError" in caplog.text
 
 
-def test_without_smtp_host_nothing_is_sent() -> None:
-    mailer = Mailer(None, 25, "shop@example.com")
+def test_the_mailer_works_again_once_the_server_is_back(
+    rig: Rig, mailer: Mailer, caplog: pytest.LogCaptureFixture
+) -> None:
+    rig["smtp"].stop()
+    try:
+        with caplog.at_level(logging.WARNING, logger="shop"):
+            mailer.send_welcome("lost@example.com", "Lost")
+        assert "welcome e-mail to lost@example.com" in caplog.text and "failed" in caplog.text
+    finally:
+        rig["smtp"].start()
+    mailer.send_welcome("ada@example.com", "Ada")  # the same Mailer: it keeps no broken connection
+    assert rig.mail("smtp").wait_for(to="ada@example.com").subject == "Welcome to the shop"
+    assert rig.mail("smtp").find(to="lost@example.com") == []  # the failed one is not sent later
+
+
+def test_without_smtp_host_nothing_is_sent(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+    port = rig["smtp"].port
+    assert port is not None
+    mailer = Mailer(None, port, SENDER)  # the stack's port, but no host: mail is switched off
     assert not mailer.enabled
-    mailer.send_welcome("ada@example.com", "Ada")  # returns at once, no connection attempted
+    with caplog.at_level(logging.INFO, logger="shop"):
+        mailer.send_welcome("ada@example.com", "Ada")
+    assert [r for r in caplog.records if "welcome e-mail" in r.getMessage()] == []  # neither sent nor failed
+    assert rig.mail("smtp").messages() == []

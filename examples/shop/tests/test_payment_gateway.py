@@ -1,71 +1,27 @@
-"""The payment-gateway client and its breaker, against a real HTTP stub of the gateway.
+"""The payment-gateway client (:class:`shop.payments.PaymentGateway`) and its breaker, against the
+stack's ``payments`` service.
 
-(The end-to-end ``/orders/{id}/pay`` tests need a gateway service in the stack;
-they come with stackrig's stub services.)
+``payments`` (kind = "http-stub") is a WireMock-compatible stub server loaded from
+``stubs/payments/mappings``: a charge succeeds with ``id`` ``ch_<order_id>``, and amounts ending in
+402 cents are declined.  Tests script other answers with ``rig.stub("payments").on(...)`` at
+priority 1 (above the files) and read what the client sent from the stub's request journal;
+stackrig puts the stub back to its mapping files, with an empty journal, after each test.  These
+tests build a ``PaymentGateway`` themselves, with its own breaker on a clock the test advances;
+``POST /orders/{id}/pay`` through the API is checked end to end in ``test_outages.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import socket
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 from shop.breaker import BreakerState, CircuitBreaker
 from shop.errors import ApiError
 from shop.payments import Charge, PaymentGateway
 
-
-@dataclass
-class Stub:
-    """Answers POST /charges with the next scripted (status, body); "hang" waits until released."""
-
-    url: str = ""
-    script: list[tuple[int, Any] | str] = field(default_factory=list)
-    requests: list[tuple[str, dict[str, str], Any]] = field(default_factory=list)
-    release: threading.Event = field(default_factory=threading.Event)
-
-
-@pytest.fixture
-def stub() -> Iterator[Stub]:
-    state = Stub()
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            state.requests.append((self.path, dict(self.headers), body))
-            step = state.script.pop(0) if state.script else (201, {"id": "ch_default"})
-            if step == "hang":
-                state.release.wait(30)
-                step = (201, {})
-            assert isinstance(step, tuple)
-            status, payload = step
-            data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        yield state
-    finally:
-        state.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+from stackrig import Rig
+from stackrig.stub import StubClient, post
 
 
 class Clock:
@@ -76,6 +32,16 @@ class Clock:
 
 
 @pytest.fixture
+def stub(rig: Rig) -> StubClient:
+    return rig.stub("payments")
+
+
+@pytest.fixture
+def gateway_url(rig: Rig) -> str:
+    return rig["payments"].url
+
+
+@pytest.fixture
 def runner() -> Iterator[asyncio.Runner]:
     """One event loop per test, shared by all its calls (the client's connections live on it)."""
     with asyncio.Runner() as loop:
@@ -83,12 +49,12 @@ def runner() -> Iterator[asyncio.Runner]:
 
 
 @pytest.fixture
-def make_gateway(stub: Stub, runner: asyncio.Runner) -> Iterator[Callable[..., PaymentGateway]]:
+def make_gateway(gateway_url: str, runner: asyncio.Runner) -> Iterator[Callable[..., PaymentGateway]]:
     made: list[PaymentGateway] = []
 
-    def _make(clock: Clock | None = None, timeout_s: float = 5.0, url: str | None = None) -> PaymentGateway:
+    def _make(clock: Clock | None = None, timeout_s: float = 5.0) -> PaymentGateway:
         breaker = CircuitBreaker("payment-gateway", threshold=3, cooldown_s=30.0, clock=clock or Clock())
-        made.append(PaymentGateway(url or stub.url, timeout_s=timeout_s, breaker=breaker))
+        made.append(PaymentGateway(gateway_url, timeout_s=timeout_s, breaker=breaker))
         return made[-1]
 
     yield _make
@@ -98,17 +64,17 @@ def make_gateway(stub: Stub, runner: asyncio.Runner) -> Iterator[Callable[..., P
 
 @pytest.fixture
 def charge(runner: asyncio.Runner) -> Callable[..., Charge]:
-    def _charge(gateway: PaymentGateway, order_id: int = 7) -> Charge:
-        return runner.run(gateway.charge(order_id=order_id, amount_cents=1999, currency="EUR"))
+    def _charge(gateway: PaymentGateway, order_id: int = 7, amount_cents: int = 1999) -> Charge:
+        return runner.run(gateway.charge(order_id=order_id, amount_cents=amount_cents, currency="EUR"))
 
     return _charge
 
 
 @pytest.fixture
 def fails_with(charge: Callable[..., Charge]) -> Callable[..., str]:
-    def _fails_with(gateway: PaymentGateway, status: int, *words: str) -> str:
+    def _fails_with(gateway: PaymentGateway, status: int, *words: str, amount_cents: int = 1999) -> str:
         with pytest.raises(ApiError) as error:
-            charge(gateway)
+            charge(gateway, amount_cents=amount_cents)
         assert error.value.status == status, error.value.message
         for word in words:
             assert word in error.value.message
@@ -118,73 +84,133 @@ def fails_with(charge: Callable[..., Charge]) -> Callable[..., str]:
 
 
 def test_charge_posts_the_order_and_returns_the_charge_id(
-    stub: Stub, make_gateway: Callable[..., PaymentGateway], charge: Callable[..., Charge]
+    stub: StubClient, make_gateway: Callable[..., PaymentGateway], charge: Callable[..., Charge]
 ) -> None:
-    stub.script = [(201, {"id": "ch_42", "status": "succeeded"})]
+    # the mapping file's answer: 201 {"id": "ch_<order_id>", "status": "succeeded"}
     assert charge(make_gateway(), order_id=42) == Charge(charge_id="ch_42")
-    path, headers, body = stub.requests[0]
-    assert path == "/charges"
-    assert body == {"amount_cents": 1999, "currency": "EUR", "order_id": 42}
-    assert headers["Idempotency-Key"] == "order-42"
+    [sent] = stub.requests()
+    assert (sent.method, sent.url) == ("POST", "/charges")
+    assert sent.json() == {"amount_cents": 1999, "currency": "EUR", "order_id": 42}
+    assert sent.header("Idempotency-Key") == "order-42"
+    assert "application/json" in (sent.header("Content-Type") or "")
+    stub.verify(post("/charges").header("Idempotency-Key", "order-42")
+                .json_body({"amount_cents": 1999, "currency": "EUR", "order_id": 42}), times=1)
+
+
+def test_the_id_of_a_scripted_answer_is_returned(
+    stub: StubClient, make_gateway: Callable[..., PaymentGateway], charge: Callable[..., Charge]
+) -> None:
+    stub.on(post("/charges"), priority=1).reply(201, json={"id": "ch_scripted", "status": "succeeded"})
+    assert charge(make_gateway(), order_id=42) == Charge(charge_id="ch_scripted")
 
 
 def test_200_without_an_id_is_a_charge(
-    stub: Stub, make_gateway: Callable[..., PaymentGateway], charge: Callable[..., Charge]
+    stub: StubClient, make_gateway: Callable[..., PaymentGateway], charge: Callable[..., Charge]
 ) -> None:
-    stub.script = [(200, "not json")]
-    assert charge(make_gateway()) == Charge(charge_id=None)
+    stub.on(post("/charges"), priority=1).reply(200, body="not json")
+    gateway = make_gateway()
+    assert charge(gateway) == Charge(charge_id=None)
+    assert gateway.breaker.state is BreakerState.CLOSED
+    stub.verify(post("/charges"), times=1)
 
 
 def test_decline_is_402_with_the_gateways_reason_and_does_not_trip_the_breaker(
-    stub: Stub, make_gateway: Callable[..., PaymentGateway], fails_with: Callable[..., str]
+    stub: StubClient, make_gateway: Callable[..., PaymentGateway], fails_with: Callable[..., str]
 ) -> None:
-    stub.script = [(402, {"error": "card declined"})] * 5
     gateway = make_gateway()
-    for _ in range(5):
-        fails_with(gateway, 402, "payment declined by the gateway: card declined", "stays pending")
+    for _ in range(5):  # more than the breaker's threshold of 3
+        # the mapping file declines amounts ending in 402 with {"error": "card_declined", ...}
+        fails_with(gateway, 402, "payment declined by the gateway: card_declined", "stays pending",
+                   amount_cents=2402)
     assert gateway.breaker.state is BreakerState.CLOSED
+    stub.verify(post("/charges").json_path("$.amount_cents", "2402"), times=5)  # each one reached the gateway
+
+
+def test_a_scripted_decline_reason_is_passed_on(
+    stub: StubClient, make_gateway: Callable[..., PaymentGateway], fails_with: Callable[..., str]
+) -> None:
+    stub.on(post("/charges"), priority=1).reply(402, json={"reason": "insufficient funds"})
+    fails_with(make_gateway(), 402, "payment declined by the gateway: insufficient funds")
 
 
 def test_server_error_is_502(
-    stub: Stub, make_gateway: Callable[..., PaymentGateway], fails_with: Callable[..., str]
+    stub: StubClient, make_gateway: Callable[..., PaymentGateway], fails_with: Callable[..., str]
 ) -> None:
-    stub.script = [(500, {"error": "boom"})]
+    stub.on(post("/charges"), priority=1).reply(500, json={"error": "boom"})
     fails_with(make_gateway(), 502, "answered 500", "expected 200, 201 or 402")
 
 
 def test_timeout_is_504(
-    stub: Stub, make_gateway: Callable[..., PaymentGateway], fails_with: Callable[..., str]
+    stub: StubClient,
+    gateway_url: str,
+    make_gateway: Callable[..., PaymentGateway],
+    fails_with: Callable[..., str],
 ) -> None:
-    stub.script = ["hang"]
-    fails_with(make_gateway(timeout_s=0.2), 504, "timed out", stub.url)
+    # the gateway answers, but only after 1.5 s: a client that waited would get a charge
+    stub.on(post("/charges"), priority=1).reply(201, json={"id": "ch_late"}, delay_ms=1500)
+    gateway = make_gateway(timeout_s=0.2)
+    fails_with(gateway, 504, "timed out", gateway_url, "stays pending")
+    stub.verify(post("/charges"), times=1)  # it was called, and gave up waiting
+
+
+@pytest.mark.parametrize("fault", ["CONNECTION_RESET_BY_PEER", "EMPTY_RESPONSE", "RANDOM_DATA_THEN_CLOSE"])
+def test_a_broken_connection_is_502(
+    fault: str, stub: StubClient, make_gateway: Callable[..., PaymentGateway], fails_with: Callable[..., str]
+) -> None:
+    stub.on(post("/charges"), priority=1).fault(fault)
+    fails_with(make_gateway(), 502, "unreachable", "stays pending")
 
 
 def test_unreachable_gateway_is_502(
-    make_gateway: Callable[..., PaymentGateway], fails_with: Callable[..., str]
+    rig: Rig, gateway_url: str, make_gateway: Callable[..., PaymentGateway], fails_with: Callable[..., str]
 ) -> None:
-    with socket.socket() as bound_not_listening:  # connections to it are refused while it is held
-        bound_not_listening.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{bound_not_listening.getsockname()[1]}"
-        fails_with(make_gateway(url=url), 502, "unreachable", "ConnectError", url)
+    gateway = make_gateway()
+    rig["payments"].stop()  # connections to its port are refused until it is started again
+    try:
+        fails_with(gateway, 502, "unreachable", "ConnectError", gateway_url)
+    finally:
+        rig["payments"].start()
 
 
 def test_breaker_opens_after_three_failures_and_stops_calling(
-    stub: Stub,
+    stub: StubClient,
     make_gateway: Callable[..., PaymentGateway],
     charge: Callable[..., Charge],
     fails_with: Callable[..., str],
 ) -> None:
     clock = Clock()
-    stub.script = [(503, {}), (500, {}), (502, {})]
+    # three kinds of failure in a row (a sequence: each answer once, then the last repeats)
+    stub.on(post("/charges"), priority=2).reply(503, json={}).then(500, json={}).then(502, json={})
     gateway = make_gateway(clock)
-    for _ in range(3):
-        fails_with(gateway, 502)
+    for status in (503, 500, 502):
+        fails_with(gateway, 502, f"answered {status}")
     message = fails_with(gateway, 503, "payment gateway unavailable", "circuit breaker", "open")
     assert "retry in 30.0 s" in message
-    assert len(stub.requests) == 3, "an open breaker must not call the gateway"
+    stub.verify(post("/charges"), times=3)  # an open breaker must not call the gateway
 
+    clock.now += 29
+    fails_with(gateway, 503, "circuit breaker")  # still cooling down
+    stub.verify(post("/charges"), times=3)
+
+    clock.now += 1
+    stub.on(post("/charges"), priority=1).reply(201, json={"id": "ch_trial"})  # the gateway has recovered
+    assert charge(gateway) == Charge("ch_trial")  # the trial call goes through ...
+    assert gateway.breaker.state is BreakerState.CLOSED  # ... and closes the breaker
+    stub.verify(post("/charges"), times=4)
+
+
+def test_a_failed_trial_call_opens_the_breaker_again(
+    stub: StubClient,
+    make_gateway: Callable[..., PaymentGateway],
+    fails_with: Callable[..., str],
+) -> None:
+    clock = Clock()
+    stub.on(post("/charges"), priority=1).reply(500, json={"error": "still broken"})
+    gateway = make_gateway(clock)
+    for _ in range(3):
+        fails_with(gateway, 502, "answered 500")
     clock.now += 30
-    stub.script = [(201, {"id": "ch_trial"})]
-    assert charge(gateway) == Charge("ch_trial")
-    assert gateway.breaker.state is BreakerState.CLOSED
-    assert len(stub.requests) == 4
+    fails_with(gateway, 502, "answered 500")  # the trial call, failing
+    assert gateway.breaker.state is BreakerState.OPEN
+    fails_with(gateway, 503, "circuit breaker")
+    stub.verify(post("/charges"), times=4)
