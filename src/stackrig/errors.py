@@ -14,7 +14,8 @@ and exits non-zero with no traceback.
     ├── ServiceError                 a service could not be run             (carries the log tail)
     │   ├── ServiceExited            the process died while starting
     │   ├── ReadinessTimeout         it never became ready before the deadline (also TimeoutError)
-    │   └── InitFailed               its `init` step failed
+    │   ├── InitFailed               its `init` step failed
+    │   └── BuildFailed              its `build` step failed (the build log's tail)
     ├── StackNotRunning              `status`/`down`/attach with no running stack
     ├── ServiceNotFound              `rig["nope"]`: no such service in the stack (also KeyError)
     └── IsolationError               per-test reset could not restore the baseline
@@ -47,6 +48,7 @@ __all__ = [
     "ServiceExited",
     "ReadinessTimeout",
     "InitFailed",
+    "BuildFailed",
     "StackNotRunning",
     "ServiceNotFound",
     "IsolationError",
@@ -193,6 +195,10 @@ class ReadinessTimeout(ServiceError, TimeoutError):
 
 class InitFailed(ServiceError):
     """A service's `init` step (SQL files or command) failed."""
+
+
+class BuildFailed(ServiceError):
+    """A service's `build` step (compiling it, installing its packages) failed."""
 
 
 class StackNotRunning(StackrigError):

@@ -257,6 +257,7 @@ class StackRunner:
                 deadline = t0 + service.spec.start_timeout
                 self._emit(service.name, "starting", t0)
                 service.prepare(deadline)
+                deadline += service.build_seconds  # a build is not start-up: its own timeout applies
                 if ctx.cancelled.is_set():
                     self._emit(service.name, "skipped", t0)
                     return

