@@ -38,7 +38,7 @@ class PostgresSpec(ServerSpec, kw_only=True):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for name, db in self.databases.items():
+        for name in self.databases:
             if not _IDENT.match(name):
                 raise SpecError("databases", f"database name {name!r} is not valid: use letters, digits and '_', "
                                 "starting with a letter (at most 41 characters)")
