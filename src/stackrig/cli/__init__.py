@@ -1,6 +1,6 @@
 """The `stackrig` command line: one module per verb, imported only when that verb runs.
 
-``stackrig --help``, ``status``, ``env`` and ``run -- CMD`` answer without click (the first
+``stackrig --help``, ``status``, ``env``, ``reset`` and ``run -- CMD`` answer without click (the first
 three without the stack-file parser either): they run on every shell prompt, in scripts and in
 CI loops.  Everything else — and ``--help`` of every verb — goes through the click application
 in :mod:`._app`.
@@ -49,6 +49,10 @@ def _quick(argv: list[str]) -> int | None:
         from .run import run_command
 
         return run_command(file, rest)
+    if verb == "reset" and not any(a.startswith("-") and a != "--json" for a in rest):
+        from .reset import run_reset
+
+        return run_reset(file, [a for a in rest if a != "--json"], "--json" in rest)
     if verb not in _QUICK or any(a not in ("--json",) for a in rest):
         return None
     as_json = "--json" in rest

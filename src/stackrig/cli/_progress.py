@@ -61,10 +61,15 @@ def progress_for(stack: StackFile) -> Callable[[ServiceEvent], None]:
     return PlainProgress()
 
 
-def start(stack: StackFile) -> tuple[StackRunner, RunRecord]:
-    """Bring `stack` up with progress on stderr; return (runner, record)."""
+def start(stack: StackFile, serve: bool = True) -> tuple[StackRunner, RunRecord]:
+    """Bring `stack` up with progress on stderr; return (runner, record).  `serve`: answer `reset`
+    on the control channel (`stackrig reset`, a Jest helper)."""
     progress = progress_for(stack)
     runner = StackRunner(stack, on_event=progress)
+    if serve:
+        from ..rig import serve_resets
+
+        serve_resets(runner)
     with progress:  # type: ignore[attr-defined]
         record = runner.up()
     return runner, record

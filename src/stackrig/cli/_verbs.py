@@ -11,6 +11,7 @@ VERBS: list[tuple[str, str, str, bool]] = [
     ("status", "status", "Show the running stack's services (--json for scripts).", False),
     ("env", "env", "Print the running stack's exported variables (`eval \"$(stackrig env)\"`).", False),
     ("logs", "logs", "Show service logs of the running stack (or of the last run).", False),
+    ("reset", "reset", "Reset the running stack's data, stubs, mailboxes and faults, as between two tests.", False),
     ("run", "run", "Bring the stack up, run COMMAND with its env, tear down; exit with COMMAND's code.", False),
     ("doctor", "doctor", "Show where each binary comes from, and check the machine.", False),
     ("kinds", "kinds", "List the service kinds installed (built-in and from other packages).", False),

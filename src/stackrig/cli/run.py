@@ -32,7 +32,7 @@ def run_command(file: str | None, command: list[str]) -> int:
     shown = 0  # warnings already printed
     try:
         stack = load(file)
-        runner, record = start(stack)
+        runner, record = start(stack, serve=True)
         sys.stderr.write(f"stack ready in {record.ready_ms:.0f} ms: "
                          + ", ".join(f"{s.name} {s.url or ''}".strip() for s in record.services) + "\n")
         for warning in record.warnings:

@@ -44,6 +44,9 @@ def serve(ctx: click.Context) -> None:
     try:
         stack = load(ctx.obj["file"])
         runner = StackRunner(stack, on_event=on_event)
+        from ..rig import serve_resets
+
+        serve_resets(runner)
         runner.up()
         write_current(stack.root, runner.state_path, runner.run_id)
         send({"type": "ready"})

@@ -19,7 +19,7 @@ import pytest
 
 from ..config import StackFile
 from ..errors import StackrigError
-from ..rig import Resets, Rig, make_slices, shared_services
+from ..rig import Resets, Rig, make_slices, serve_resets, shared_services
 from ..run import RunRecord, StackRunner, read_current
 from ._report import LogMarks, active_faults
 
@@ -94,6 +94,7 @@ class StackrigSession:
                 attached = self._attach()
                 if attached is None:
                     self.runner = StackRunner(self.stack)
+                    serve_resets(self.runner)  # a Node test run beside pytest may reset through it
                     attached = self.runner.up()
                 record = attached
             self.start_ms = (time.monotonic() - t0) * 1000

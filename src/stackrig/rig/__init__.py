@@ -4,7 +4,9 @@
 from ._handle import ServiceHandle
 from ._resets import Resets
 from ._rig import Rig
+from ._serve import serve_resets
 from ._slices import make_slices, shared_services, worker_index
 from ._stack import Stack
 
-__all__ = ["Resets", "Rig", "ServiceHandle", "Stack", "make_slices", "shared_services", "worker_index"]
+__all__ = ["Resets", "Rig", "ServiceHandle", "Stack", "make_slices", "serve_resets", "shared_services",
+           "worker_index"]

@@ -13,7 +13,7 @@ baseline.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from ..config import StackFile
 from ..errors import IsolationError, StackrigError
@@ -54,15 +54,16 @@ class Resets:
         failures = self._each(lambda name, r: r.before(test_id), "before", test_id, mark_dirty=False)
         _raise(failures, test_id, "setting up")
 
-    def after(self, test_id: str) -> None:
-        """Every step, each on its own; raise what failed (reported on this test's teardown)."""
+    def after(self, test_id: str, only: Collection[str] | None = None) -> None:
+        """Every step, each on its own; raise what failed (reported on this test's teardown).
+        `only`: reset just these services (and leave the fault proxy as it is)."""
         failures: list[tuple[str, StackrigError]] = []
         failures += self._step("factory sessions", self.rig.end_test)
         failures += self._step("taps", self.rig.close_taps)
         faults = self.rig.faults
-        if faults is not None:
+        if faults is not None and only is None:
             failures += self._step("fault proxy", faults.reset)  # toxics removed, proxies enabled again
-        failures += self._each(lambda name, r: r.after(test_id), "after", test_id, mark_dirty=True)
+        failures += self._each(lambda name, r: r.after(test_id), "after", test_id, mark_dirty=True, only=only)
         _raise(failures, test_id, "resetting")
 
     def _step(self, what: str, fn: Callable[[], object]) -> list[tuple[str, StackrigError]]:
@@ -73,9 +74,11 @@ class Resets:
         return []
 
     def _each(self, fn: Callable[[str, TestReset], None], phase: str, test_id: str,
-              mark_dirty: bool) -> list[tuple[str, StackrigError]]:
+              mark_dirty: bool, only: Collection[str] | None = None) -> list[tuple[str, StackrigError]]:
         failures: list[tuple[str, StackrigError]] = []
         for name, reset in self.services.items():
+            if only is not None and name not in only:
+                continue
             try:
                 fn(name, reset)
             except Exception as exc:  # noqa: BLE001 - every service's step runs and reports on its own

@@ -11,6 +11,7 @@ from ..errors import ConfigError
 from ..run import RunRecord, ServiceEvent, ServiceInfo, StackRunner
 from ..services import Slice, load_stack
 from ._rig import Rig
+from ._serve import serve_resets
 
 __all__ = ["Stack"]
 
@@ -63,6 +64,7 @@ class Stack:
             outside[name] = (_external_info(name, spec.kind, url), Slice(url))
         self._runner = StackRunner(self.file, on_event=on_event, only=set(only) if only is not None else None,
                                    external=outside, faults=faults)
+        serve_resets(self._runner)
         record = self._runner.up()
         self._rig = Rig(record)
         return self._rig

@@ -116,6 +116,8 @@ class StackRunner:
         self._background: threading.Thread | None = None
         self._torn_down = False
         self._ops = threading.Lock()
+        # control operations higher layers add (the rig's "reset"): op -> handler(request) -> reply
+        self.control_ops: dict[str, Callable[[dict[str, object]], dict[str, object]]] = {}
 
     @property
     def state_path(self) -> Path:
@@ -375,9 +377,12 @@ class StackRunner:
         name = str(request.get("service", ""))
         if op == "ping":
             return {"ok": True}
+        if isinstance(op, str) and op in self.control_ops:
+            return self.control_ops[op](request)
         actions = {"stop": self.stop_service, "start": self.start_service, "restart": self.restart_service}
         if op not in actions:
-            raise StackrigError(f"unknown control operation {op!r}; expected one of {', '.join(actions)}")
+            known = ["ping", *actions, *self.control_ops]
+            raise StackrigError(f"unknown control operation {op!r}; expected one of {', '.join(known)}")
         actions[str(op)](name)
         assert self.record is not None
         info = self.record.service(name)
