@@ -10,7 +10,7 @@ import click
 
 from ..config import StackFile
 from ..errors import ConfigError, StackrigError
-from ..services import RUNTIMES, BinarySpec, binary_version, candidates, find_binary, registry
+from ..services import BROWSERS, RUNTIMES, BinarySpec, binary_version, candidates, find_binary, registry
 from ._common import load, style
 
 __all__ = ["command"]
@@ -45,6 +45,7 @@ def _binaries() -> list[tuple[str, BinarySpec]]:
         if binary is not None:
             rows.append((f"kind {name}", binary))
     rows += [(f"runtime {name}", spec) for name, spec in RUNTIMES.items()]
+    rows += [(f"browser {name}", spec) for name, spec in BROWSERS.items()]
     return rows
 
 

@@ -12,6 +12,7 @@ import pytest
 from ..errors import StackrigError
 from ._fixtures import rig, rig_session, rig_transaction
 from ._options import addoption, stack_file
+from ._reporting import addoption as addoption_reporting, configure as configure_reporting
 from ._session import SESSION_KEY, STATE_ENV, StackrigSession
 
 __all__ = ["STATE_ENV", "StackrigSession", "rig", "rig_session", "rig_transaction"]
@@ -19,11 +20,16 @@ __all__ = ["STATE_ENV", "StackrigSession", "rig", "rig_session", "rig_transactio
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     addoption(parser)
+    from ._browser import addoption as browser_options
+
+    browser_options(parser)
+    addoption_reporting(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("stackrig_disabled"):
         return
+    configure_reporting(config)  # --stackrig-report, and stackrig's sections in --junitxml
     path = stack_file(config)
     if path is None:
         return
@@ -36,3 +42,8 @@ def pytest_configure(config: pytest.Config) -> None:
     session = StackrigSession(config, stack)
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "stackrig-session")
+    if config.pluginmanager.hasplugin("playwright"):  # pytest-playwright: pages open the stack's web service
+        from ._browser import BrowserSupport, keep_artifacts_on_failure
+
+        keep_artifacts_on_failure(config)
+        config.pluginmanager.register(BrowserSupport(config), "stackrig-browser")

@@ -225,3 +225,9 @@ class StackrigSession:
             if self.rig.taps:
                 report.sections.append(("stackrig: events the test's taps saw",
                                         "\n".join(tap.describe() for tap in self.rig.taps)))
+        if report.failed and call.when == "call" and self.config.pluginmanager.hasplugin("stackrig-browser"):
+            from ._browser import artifacts_section
+
+            where = artifacts_section(item)
+            if where:
+                report.sections.append(("stackrig: browser trace and screenshot", where))

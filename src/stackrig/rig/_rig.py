@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import redis
     import sqlalchemy
     import sqlalchemy.orm
+    import websockets.sync.client
 
     from ..events import QueueClient, Tap
     from ..faults import Fault, FaultClient
@@ -43,6 +44,7 @@ class Rig:
         self._clients: dict[tuple[str, str, str], Any] = {}
         self._faults: FaultClient | None = None
         self._taps: list[Tap] = []  # made during the current test (closed at its end)
+        self._sockets: list[Any] = []  # WebSocket connections of the current test
         self.problems: list[str] = []  # clean-up failures: in the run's log and the session's summary
 
     @property
@@ -179,15 +181,33 @@ class Rig:
         """A queue of the service, to peek at or consume from (where a tap cannot copy: SQS)."""
         return cast("QueueClient", self._cached(name, "queues", "rig.queue").queue(queue))
 
+    def websocket(self, name: str, path: str = "/", **kwargs: Any) -> websockets.sync.client.ClientConnection:
+        """A WebSocket connection to the service (``ws://host:port/path``): ``.send()``, ``.recv(timeout)``;
+        closed at the end of the test (or use it in a ``with``)."""
+        try:
+            from websockets.sync.client import connect
+        except ImportError:
+            raise StackrigError("rig.websocket() needs the websockets package", hint="pip install websockets") from None
+        url = self[name].url
+        scheme, sep, rest = url.partition("://")
+        ws_url = ("wss" if scheme == "https" else "ws") + sep + rest.rstrip("/") + "/" + path.lstrip("/")
+        conn = connect(ws_url, **kwargs)
+        self._sockets.append(conn)
+        return conn
+
     @property
     def taps(self) -> list[Tap]:
         """The taps made during the current test."""
         return list(self._taps)
 
     def close_taps(self) -> None:
+        """End what a test opened for itself: its taps and WebSocket connections."""
         taps, self._taps = self._taps, []
         for tap in taps:
             self._close(tap, f"the tap on '{tap.service}' ({tap.pattern})")
+        sockets, self._sockets = self._sockets, []
+        for conn in sockets:
+            self._close(conn, "a WebSocket connection")
 
     # -- faults ---------------------------------------------------------------------------
     def fault(self, name: str) -> Fault:

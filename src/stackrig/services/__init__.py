@@ -59,7 +59,7 @@ if TYPE_CHECKING:
         registry as registry,
         reset_registry as reset_registry,
     )
-    from ._runtimes import RUNTIMES as RUNTIMES
+    from ._runtimes import BROWSERS as BROWSERS, RUNTIMES as RUNTIMES
     from ._service import (
         Instance as Instance,
         RunContext as RunContext,
@@ -74,7 +74,7 @@ _EXPORTS = {
     "candidates": "._providers", "find_binary": "._providers", "provider_order": "._providers",
     "BUILTIN_KINDS": "._registry", "ENTRY_POINT_GROUP": "._registry", "KindRegistry": "._registry",
     "load_stack": "._registry", "registry": "._registry", "reset_registry": "._registry",
-    "RUNTIMES": "._runtimes",
+    "RUNTIMES": "._runtimes", "BROWSERS": "._runtimes",
     "Instance": "._service", "RunContext": "._service", "Service": "._service", "ServiceFactory": "._service",
 }
 __all__ = sorted(_EXPORTS)

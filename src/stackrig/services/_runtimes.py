@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ._providers import BinarySpec, Wheel
 
-__all__ = ["RUNTIMES", "NEEDS", "NODE", "NPM", "GO"]
+__all__ = ["RUNTIMES", "NEEDS", "BROWSERS", "CHROMIUM", "NODE", "NPM", "GO"]
 
 NODE = BinarySpec(
     name="node", role="runtime", executables=("node", "nodejs"),
@@ -33,6 +33,16 @@ GO = BinarySpec(
 )
 
 RUNTIMES: dict[str, BinarySpec] = {"node": NODE, "npm": NPM, "go": GO}
+
+# Browsers for Playwright when it has none of its own (`playwright install` could not run)
+CHROMIUM = BinarySpec(
+    name="chromium", role="browser",
+    executables=("chromium", "chromium-browser", "google-chrome-stable", "google-chrome"),
+    system_dirs=("/usr/bin", "/usr/local/bin", "/snap/bin", "/Applications/Chromium.app/Contents/MacOS",
+                 "/Applications/Google Chrome.app/Contents/MacOS"),
+    install={"apt": "chromium", "brew": "--cask chromium", "pip": "playwright && playwright install chromium"},
+)
+BROWSERS: dict[str, BinarySpec] = {"chromium": CHROMIUM}
 
 # what a runtime runs on: `npm` is a node program (found by name on PATH)
 NEEDS: dict[str, tuple[str, ...]] = {"npm": ("node",)}
