@@ -4,8 +4,8 @@ import asyncio
 import os
 
 from websockets.asyncio.server import serve
-from websockets.http11 import Response
 from websockets.datastructures import Headers
+from websockets.http11 import Response
 
 PAGE = b"""<!doctype html><title>shop</title>
 <button id="go" onclick="document.getElementById('out').textContent = 'clicked'">Go</button>
