@@ -68,6 +68,8 @@ def run_command(file: str | None, command: list[str]) -> int:
             runner.down()
             for warning in (runner.ctx.warnings if runner.ctx else [])[shown:]:
                 sys.stderr.write(f"warning: {warning}\n")
+            for measured in runner.coverage:
+                sys.stderr.write(f"coverage: {measured.line()}\n")
     return code
 
 

@@ -108,6 +108,10 @@ class ServiceSpec(Spec, kw_only=True):
         """The attributes this service has (a kind may add some per spec: `${db.url.inventory}`)."""
         return self.attributes
 
+    def measures_coverage(self) -> bool:
+        """Whether the service's code is measured while the tests run (`coverage = true`)."""
+        return False
+
 
 class ServerSpec(ServiceSpec, kw_only=True):
     """Keys of a kind that runs a server binary found by a provider."""

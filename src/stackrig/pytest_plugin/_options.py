@@ -15,6 +15,8 @@ def addoption(parser: pytest.Parser) -> None:
                     help="stack file to use (default: stackrig.toml or pyproject.toml in the rootdir)")
     group.addoption("--no-stackrig", dest="stackrig_disabled", action="store_true", default=False,
                     help="disable the stackrig plugin")
+    group.addoption("--stackrig-cov-fail-under", dest="stackrig_cov_fail_under", type=float, default=None,
+                    metavar="PERCENT", help="fail the run when a measured service's coverage is below PERCENT")
     parser.addini("stackrig_file", "stack file to use (relative to the rootdir)", default="")
 
 

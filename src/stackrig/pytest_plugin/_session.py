@@ -64,6 +64,13 @@ class StackrigSession:
         self.resets: Resets | None = None
         self.shared: RunRecord | None = None  # controller: the servers every worker slices
         self._warnings: list[str] = []  # the run's, kept past its end for the terminal summary
+        self.coverage: list[Any] = []  # ServiceCoverage per measured service, after the session
+        self._coverage: Any = None
+        if self.role != "worker" and any(s.measures_coverage() for s in stack.services.values()):
+            from ..coverage import CoverageSession
+
+            if CoverageSession.current() is None:  # workers and the runs started here inherit it
+                self._coverage = CoverageSession.start(stack.root)
 
     # -- attach or start ----------------------------------------------------
     def _attach(self) -> RunRecord | None:
@@ -162,9 +169,29 @@ class StackrigSession:
                     self._warnings = list(self.runner.ctx.warnings)
                 self.runner = None
 
+    def finish_coverage(self) -> None:
+        session, self._coverage = self._coverage, None
+        if session is None:
+            return
+        extra: list[Path] = []
+        cov = self.config.pluginmanager.getplugin("_cov")  # pytest-cov: the test process's own data
+        controller = getattr(cov, "cov_controller", None)
+        if controller is not None and getattr(controller, "cov", None) is not None:
+            extra.append(Path(controller.cov.config.data_file).resolve())
+        try:
+            self.coverage = session.finish(extra)
+        except StackrigError as exc:
+            self._warnings.append(f"coverage: {exc}")
+
     # -- hooks ----------------------------------------------------------------
-    def pytest_sessionfinish(self) -> None:
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self.stop()
+        self.finish_coverage()
+        threshold = self.config.getoption("stackrig_cov_fail_under")
+        low = [c for c in self.coverage if threshold is not None and (c.percent or 0.0) < threshold]
+        if low and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_unconfigure(self) -> None:
         self.stop()
@@ -187,6 +214,15 @@ class StackrigSession:
         return found
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.coverage:
+            threshold = self.config.getoption("stackrig_cov_fail_under")
+            terminalreporter.section("stackrig coverage of the services under test")
+            for c in self.coverage:
+                terminalreporter.write_line(c.line())
+            low = [c.service for c in self.coverage if threshold is not None and (c.percent or 0.0) < threshold]
+            if low:
+                terminalreporter.write_line(f"FAIL: coverage of {', '.join(low)} is below {threshold:g}% "
+                                            "(--stackrig-cov-fail-under)", red=True)
         problems = self.warnings()
         if problems:
             terminalreporter.section("stackrig warnings", yellow=True)

@@ -116,6 +116,8 @@ class StackRunner:
         self._background: threading.Thread | None = None
         self._torn_down = False
         self._ops = threading.Lock()
+        self.coverage: list[Any] = []  # ServiceCoverage of each measured service, once down() finished
+        self._coverage_session: Any = None  # the coverage session this run owns (none when inherited)
         # control operations higher layers add (the rig's "reset"): op -> handler(request) -> reply
         self.control_ops: dict[str, Callable[[dict[str, object]], dict[str, object]]] = {}
 
@@ -182,6 +184,7 @@ class StackRunner:
         self.ctx = ctx = RunContext(self.run_id, self.stack.root, self.stack.path, logs, data, sockets,
                                     Watchdog(self.run_id, data_dir=str(data), folders=[str(sockets)]), user)
         try:
+            self._start_coverage()
             self.services = self._services_to_run(ctx)
             ctx.services = self.services
             for service in self.services.values():
@@ -201,6 +204,25 @@ class StackRunner:
                                             daemon=True)
         self._background.start()
         return self.record
+
+    def _start_coverage(self) -> None:
+        """A coverage session when a service here is measured and no outer process runs one."""
+        from ..coverage import CoverageSession
+
+        wanted = [n for n, s in self.stack.services.items() if s.measures_coverage()
+                  and n not in self.external and (self.only is None or n in self.only)]
+        if wanted and CoverageSession.current() is None:
+            self._coverage_session = CoverageSession.start(self.project_dir)
+
+    def _finish_coverage(self) -> None:
+        session, self._coverage_session = self._coverage_session, None
+        if session is None:
+            return
+        assert self.ctx is not None
+        try:
+            self.coverage = session.finish()
+        except Exception as exc:  # noqa: BLE001 - a warning of the run, the tests' result stands
+            self.ctx.warn(f"combining the coverage of the services failed: {type(exc).__name__}: {exc}")
 
     def _background_work(self) -> None:
         """Work for later runs (PostgreSQL's next spare cluster); a failure is a warning of the run."""
@@ -419,6 +441,7 @@ class StackRunner:
                 ctx.warn(f"service '{service.name}': finishing its background work failed: "
                          f"{type(exc).__name__}: {exc}")
         ctx.watchdog.close()
+        self._finish_coverage()
         if errors:
             raise errors[0]
 

@@ -7,7 +7,9 @@ from pathlib import Path
 from ...services import Service
 from ...supervisor import Probe, TcpProbe
 from ._build import BuildStep
-from ._spec import ProcessSpec
+from ._spec import CoverageSpec, ProcessSpec
+
+_NODE = ("node", "nodejs", "npm", "npx", "yarn", "pnpm")
 
 __all__ = ["ProcessService"]
 
@@ -56,11 +58,35 @@ class ProcessService(Service):
         step.run(env)
         self.build_seconds = time.monotonic() - t0
 
+    def coverage_language(self, argv: list[str]) -> str:
+        spec = self.spec.coverage
+        if isinstance(spec, CoverageSpec) and spec.language:
+            return spec.language
+        words = " ".join(argv).replace("/", " ").split()
+        return "node" if {"node", "npm", "npx"} & self.runtimes_used or any(w in _NODE for w in words[:3]) \
+            else "python"
+
+    def _coverage_env(self, argv: list[str], env: dict[str, str]) -> dict[str, str]:
+        if self.spec.coverage is False:
+            return {}
+        from ...coverage import CoverageSession
+
+        session = CoverageSession.current()
+        if session is None:  # the run started one when a service asks (see StackRunner.up)
+            self.ctx.warn(f"service '{self.name}': `coverage = true` but no coverage session is running")
+            return {}
+        spec = self.spec.coverage if isinstance(self.spec.coverage, CoverageSpec) else CoverageSpec()
+        if self.coverage_language(argv) == "node":
+            return session.node_env(self.name, env, self.cwd())
+        source = [str((self.cwd() / s).resolve()) if "/" in s or (self.cwd() / s).exists() else s for s in spec.source]
+        return session.python_env(self.name, self.cwd(), source, list(spec.omit))
+
     def launch(self) -> None:
         ports: list[int | None] = list(self.ports) or [None] * self.spec.replicas
         for index, port in enumerate(ports):
             argv = self.argv(port)
             env = self.runtime_env(self.base_env(port))
+            env.update(self._coverage_env(argv, env))
             if port is not None:
                 env["PORT"] = str(port)
             env.setdefault("PYTHONUNBUFFERED", "1")

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 import msgspec
 
-from ...config import Port, ServiceSpec, SpecError
+from ...config import Port, ServiceSpec, Spec, SpecError
 
-__all__ = ["ProcessSpec"]
+__all__ = ["ProcessSpec", "CoverageSpec"]
+
+
+class CoverageSpec(Spec, kw_only=True):
+    """`coverage = { ... }`: how the service's code is measured."""
+
+    language: Literal["python", "node"] | None = None  # default: from the command (node, npm, ${node}: node)
+    source: list[str] = []  # Python: packages or folders to measure (default: the service's folder)
+    omit: list[str] = []  # Python: globs to leave out
 
 
 class ProcessSpec(ServiceSpec, kw_only=True):
@@ -20,6 +28,7 @@ class ProcessSpec(ServiceSpec, kw_only=True):
     build_inputs: list[str] = []  # globs, relative to `cwd`, whose content triggers a rebuild
     build_outputs: list[str] = []  # globs that must exist after a build (a missing one rebuilds)
     build_timeout: Annotated[float, msgspec.Meta(gt=0)] = 600.0
+    coverage: bool | CoverageSpec = False  # measure the service's code while the tests run
 
     interpolated: ClassVar[tuple[str, ...]] = ("command", "build", "env", "export")
 
@@ -32,6 +41,9 @@ class ProcessSpec(ServiceSpec, kw_only=True):
         if self.build is None and (self.build_inputs or self.build_outputs):
             raise SpecError("build_inputs" if self.build_inputs else "build_outputs",
                             "`build_inputs`/`build_outputs` without a `build` command")
+
+    def measures_coverage(self) -> bool:
+        return self.coverage is not False
 
     def _builds(self) -> list[str]:
         return [self.build] if isinstance(self.build, str) else list(self.build or [])
