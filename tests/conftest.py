@@ -7,7 +7,12 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
+# psycopg and redis are imported once, here: pytester's in-process runs restore sys.modules
+# afterwards, and a package re-imported by a later run gets new exception classes that its C
+# extension never raises.
+import psycopg  # noqa: F401
 import pytest
+import redis  # noqa: F401
 from helpers import PROGRAMS
 
 pytest_plugins = ["pytester"]

@@ -375,6 +375,7 @@ class StackRunner:
                 cancelled.clear()
             service.launch()
             self._await_ready(service, deadline)
+            service.after_ready(deadline)
             service.ready_ms = (time.monotonic() - t0) * 1000
             self._refresh()
 

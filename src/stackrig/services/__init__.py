@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         candidates as candidates,
         find_binary as find_binary,
         provider_order as provider_order,
+        script_interpreter as script_interpreter,
     )
     from ._registry import (
         BUILTIN_KINDS as BUILTIN_KINDS,
@@ -72,6 +73,7 @@ _EXPORTS = {
     "Slice": "._kind", "Slicer": "._kind", "TestReset": "._kind",
     "Binary": "._providers", "BinarySpec": "._providers", "Wheel": "._providers", "binary_version": "._providers",
     "candidates": "._providers", "find_binary": "._providers", "provider_order": "._providers",
+    "script_interpreter": "._providers",
     "BUILTIN_KINDS": "._registry", "ENTRY_POINT_GROUP": "._registry", "KindRegistry": "._registry",
     "load_stack": "._registry", "registry": "._registry", "reset_registry": "._registry",
     "RUNTIMES": "._runtimes", "BROWSERS": "._runtimes",

@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -31,7 +32,8 @@ from packaging.version import InvalidVersion, Version
 from .._paths import cache_dir
 from ..errors import ProviderNotFound
 
-__all__ = ["Binary", "BinarySpec", "Wheel", "binary_version", "candidates", "find_binary", "provider_order"]
+__all__ = ["Binary", "BinarySpec", "Wheel", "binary_version", "candidates", "find_binary", "provider_order",
+           "script_interpreter"]
 
 _DEFAULT_DIRS = ("/opt/homebrew/bin", "/usr/local/bin", "/usr/bin")
 
@@ -67,6 +69,9 @@ class BinarySpec:
     # run it by its real path (its tools and libraries sit beside the real file), or by the path
     # as found, for executables that act on their argv[0] (Debian's redis-server is a link)
     resolve_links: bool = True
+    # a Python console script with no --version (moto_server): its version is this distribution's,
+    # in the environment of the interpreter its #! line names
+    python_distribution: str = ""
 
     def install_hint(self) -> str:
         how = {"pip": "pip install {}", "apt": "apt-get install {}", "brew": "brew install {}"}
@@ -136,6 +141,13 @@ def binary_version(exe: Path, spec: BinarySpec | None = None) -> Version | None:
     with _cache_lock:
         _load_cache()
         text = _cache.get(key)
+    if text is None and spec is not None and spec.python_distribution:
+        text = _distribution_version(exe, spec.python_distribution)
+        if text is None:
+            return None
+        with _cache_lock:
+            _cache[key] = text
+            _save_cache()
     if text is None:
         args = spec.version_args if spec else ("--version",)
         try:
@@ -159,6 +171,49 @@ def binary_version(exe: Path, spec: BinarySpec | None = None) -> Version | None:
         return Version(text)
     except InvalidVersion:
         return None
+
+
+_PIP_LAUNCHER = "'" * 3 + "exec'"  # pip's /bin/sh launcher for interpreters with long paths
+
+
+def script_interpreter(script: Path) -> list[str] | None:
+    """The Python that runs console script `script` (from its #! line, or pip's /bin/sh launcher),
+    as argv; None when it is no Python script."""
+    if script.parent.resolve() == _scripts_dir():
+        return [sys.executable]
+    try:
+        with open(script, "rb") as f:
+            head = f.read(512).decode("utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    import shlex
+
+    if len(head) > 1 and head[0].startswith("#!/bin/sh") and head[1].startswith(_PIP_LAUNCHER):
+        return [shlex.split(head[1][len(_PIP_LAUNCHER):])[0]]
+    if head and head[0].startswith("#!"):
+        argv = shlex.split(head[0][2:])
+        argv = argv[1:] if argv and argv[0].endswith("/env") else argv
+        return argv if argv and "python" in Path(argv[0]).name else None
+    return None
+
+
+def _distribution_version(exe: Path, distribution: str) -> str | None:
+    interpreter = script_interpreter(exe)
+    if interpreter is None:
+        return None
+    if interpreter[0] == sys.executable:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version(distribution)
+        except PackageNotFoundError:
+            return None
+    code = f"import importlib.metadata as m; print(m.version({distribution!r}))"
+    try:
+        done = subprocess.run([*interpreter, "-c", code], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return (done.stdout.strip() or None) if done.returncode == 0 else None
 
 
 def _package_dir(name: str) -> Path | None:
