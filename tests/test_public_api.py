@@ -8,8 +8,8 @@ import pytest
 
 PACKAGES = ["stackrig", "stackrig.stub", "stackrig.faults", "stackrig.isolation", "stackrig.mail",
             "stackrig.config", "stackrig.errors", "stackrig.services", "stackrig.run", "stackrig.rig",
-            "stackrig.supervisor"]
-LAZY = ["stackrig", "stackrig.config", "stackrig.services", "stackrig.run"]
+            "stackrig.supervisor", "stackrig.events", "stackrig.coverage", "stackrig.load", "stackrig.ci"]
+LAZY = ["stackrig", "stackrig.config", "stackrig.services", "stackrig.run", "stackrig.ci"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

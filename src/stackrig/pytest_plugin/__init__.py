@@ -14,6 +14,7 @@ from ._fixtures import rig, rig_session, rig_transaction
 from ._options import addoption, stack_file
 from ._reporting import addoption as addoption_reporting, configure as configure_reporting
 from ._session import SESSION_KEY, STATE_ENV, StackrigSession
+from ._shards import addoption as addoption_shards, configure as configure_shards
 
 __all__ = ["STATE_ENV", "StackrigSession", "rig", "rig_session", "rig_transaction"]
 
@@ -24,9 +25,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
     browser_options(parser)
     addoption_reporting(parser)
+    addoption_shards(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    configure_shards(config)  # --stackrig-shard K/N (with or without a stack)
     if config.getoption("stackrig_disabled"):
         return
     configure_reporting(config)  # --stackrig-report, and stackrig's sections in --junitxml

