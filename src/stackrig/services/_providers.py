@@ -64,6 +64,7 @@ class BinarySpec:
     refuses_root: bool = False  # run it as an unprivileged account when stackrig runs as root
     accounts: tuple[str, ...] = ()  # accounts to prefer for that (those its packages create)
     version_args: tuple[str, ...] = ("--version",)
+    version_exit_codes: tuple[int, ...] = (0,)  # mosquitto prints its version with -h and exits 3
     version_pattern: str | None = None  # a regex with one group; default: `v=X.Y.Z` or the first number
     tools: tuple[str, ...] = ()  # client tools beside it that the kind's commands may call (psql)
     # run it by its real path (its tools and libraries sit beside the real file), or by the path
@@ -154,7 +155,7 @@ def binary_version(exe: Path, spec: BinarySpec | None = None) -> Version | None:
             out = subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=10)
         except (OSError, subprocess.TimeoutExpired):
             return None
-        if out.returncode != 0:
+        if out.returncode not in (spec.version_exit_codes if spec else (0,)):
             return None  # an error message is no version (a broken launcher prints line numbers)
         found = out.stdout + out.stderr
         if spec is not None and spec.version_pattern:

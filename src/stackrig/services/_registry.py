@@ -40,6 +40,7 @@ BUILTIN_KINDS = {
     "process": "stackrig.kinds.process:KIND",
     "http-stub": "stackrig.kinds.http_stub:KIND",
     "smtp": "stackrig.kinds.smtp:KIND",
+    "mqtt": "stackrig.kinds.mqtt:KIND",
     "aws": "stackrig.kinds.aws:KIND",
 }
 
