@@ -141,10 +141,6 @@ def test_doctor_lists_both_brokers(tmp_path: Path) -> None:
                and line.rstrip().endswith("/usr/sbin/mosquitto") for line in rows), done.stdout
     assert any("pip: amqtt" in line and "0.12.1" in line for line in rows), done.stdout
     mosquitto = next(line for line in rows if line.rstrip().endswith("/usr/sbin/mosquitto"))
-    if " ? " in mosquitto:
-        pytest.xfail("core: binary_version() takes mosquitto's `--version` (exit code 3) for no version, so "
-                     "doctor shows '?' and fails the service row; the kind reads it from `mosquitto -h` itself "
-                     "(needs a BinarySpec option accepting that exit code)")
     assert "2.0.11" in mosquitto
     assert "ok    service devices (mqtt)" in done.stdout
 
