@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from ..faults import Fault, FaultClient
     from ..load import LoadResult
     from ..mail import Mailbox
+    from ..scan import ScanResult
     from ..stub import StubClient
 
 __all__ = ["Rig"]
@@ -306,6 +307,21 @@ class Rig:
                 out = f"{base}-{n}"
         return run_load(locustfile, url, users=users, spawn_rate=spawn_rate, duration=duration,
                         thresholds=thresholds, out=out, **options)
+
+    # -- security scans -------------------------------------------------------------------
+    def scan(self, name: str, openapi: str | None = None,
+             auth: str | Sequence[str] | Mapping[str, str] | None = None,
+             checks: Iterable[str] | str | None = None, **options: Any) -> ScanResult:
+        """A security scan of the service, as `stackrig scan NAME` makes: Schemathesis plus stackrig's
+        checks over its OpenAPI schema (default: the service's URL + /openapi.json). `options` go to
+        :func:`stackrig.scan.run_scan` (delay, jwt_secret, max_examples, seed, phases, ...)."""
+        from ..scan import run_scan
+
+        svc = self[name]
+        if not svc.url.startswith(("http://", "https://")):
+            raise StackrigError(f"rig.scan({name!r}): service '{name}' has no HTTP URL (its URL: {svc.url or 'none'})",
+                                hint="scan a service that answers HTTP")
+        return run_scan(svc.url, openapi=openapi, auth=auth, checks=checks, **options)
 
     def close(self) -> None:
         """Close every client handed out."""
