@@ -72,7 +72,7 @@ class _Located:
     def error(self, keys: Sequence[str | int], message: str, hint: str | None = None) -> ConfigError:
         from ._locate import key_lines, locate
 
-        line = locate(key_lines(self.text), self.prefix + tuple(str(k) for k in keys))
+        line = locate(key_lines(self.text), (*self.prefix, *keys))
         return ConfigError(message, file=self.path, line=line, key=".".join(str(k) for k in keys), hint=hint)
 
     def invalid(self, where: tuple[str, ...], model: type[Any], data: Mapping[str, Any],

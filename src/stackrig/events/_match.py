@@ -88,7 +88,7 @@ class Want:
             parts.append(f"match {getattr(self.match, '__name__', 'function')}()")
         elif self.match is not None:
             parts.append(f"body containing {dict(self.match)!r}")
-        return " and ".join(parts) or "any event"
+        return " and ".join(parts)
 
 
 def differences(want: Want, event: Event) -> tuple[int, list[str]]:

@@ -147,6 +147,11 @@ class Tap:
     def dropped(self) -> int:
         return self._dropped
 
+    @property
+    def received(self) -> int:
+        """Events fed to the tap since it was made (kept or dropped)."""
+        return self._seq
+
     def count(self, subject: str | None = None, *, match: Match = None) -> int:
         want = self._want(subject, match)
         return sum(1 for e in self.events if want(e))
@@ -192,8 +197,9 @@ class Tap:
             lines.append(f"    - {event.subject} at +{age:.3f} s: {why}{taken}\n      {event.short()}")
         more = f"\n    ... and {len(ranked) - _SHOWN} more" if len(ranked) > _SHOWN else ""
         seen = "\n".join(lines) if lines else "    (nothing at all)"
+        wanted = want.describe()
         return EventNotSeen(
-            f"no event with {want.describe()} on the {self._header()} within {timeout:g} s; "
+            f"no event{' with ' + wanted if wanted else ''} on the {self._header()} within {timeout:g} s; "
             f"it saw {len(ranked)}, the closest first:\n{seen}{more}{self._dropped_note()}",
             service=self.service, seen=len(ranked),
             hint="check that the publisher ran and uses this service's URL; a tap sees what is published "
@@ -201,8 +207,9 @@ class Tap:
 
     def _unexpected(self, want: Want, event: Event, during: float) -> UnexpectedEvent:
         age = event.timestamp - self.created
+        wanted = want.describe()
         return UnexpectedEvent(
-            f"an event with {want.describe()} arrived on the {self._header()} (expected none within "
+            f"an event{' with ' + wanted if wanted else ''} arrived on the {self._header()} (expected none within "
             f"{during:g} s): {event.subject} at +{age:.3f} s\n      {event.short()}",
             service=self.service, subject=event.subject)
 

@@ -40,6 +40,8 @@ BUILTIN_KINDS = {
     "process": "stackrig.kinds.process:KIND",
     "http-stub": "stackrig.kinds.http_stub:KIND",
     "smtp": "stackrig.kinds.smtp:KIND",
+    "rabbitmq": "stackrig.kinds.rabbitmq:KIND",
+    "nats": "stackrig.kinds.nats:KIND",
     "mqtt": "stackrig.kinds.mqtt:KIND",
     "aws": "stackrig.kinds.aws:KIND",
 }

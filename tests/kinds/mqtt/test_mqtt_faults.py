@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BROKERS, wait_until, write_stack
+from mqtt_support import BROKERS, wait_until, write_stack
 
 from stackrig import Stack
 from stackrig.rig import Rig

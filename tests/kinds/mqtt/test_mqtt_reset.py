@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import PROGRAMS, Running, retained_now, stop_client, wait_until
+from mqtt_support import PROGRAMS, Running, retained_now, stop_client, wait_until
 
 from stackrig import IsolationError
 from stackrig.kinds.mqtt import RetainedReset

@@ -11,8 +11,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import BROKERS, retained_now, write_stack
 from helpers import alive, leftovers, marked_pids, run_cli, tree_of, wait_until
+from mqtt_support import BROKERS, retained_now, write_stack
 
 from stackrig import Stack, load_stack
 from stackrig.kinds.mqtt._probe import MqttProbe

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PROGRAMS, Running, paho_client, stop_client, wait_until, write_stack
+from mqtt_support import PROGRAMS, Running, paho_client, stop_client, wait_until, write_stack
 
 from stackrig import Stack, StackrigError
 from stackrig.events import TapError
