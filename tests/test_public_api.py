@@ -8,8 +8,8 @@ import pytest
 
 PACKAGES = ["stackrig", "stackrig.stub", "stackrig.faults", "stackrig.isolation", "stackrig.mail",
             "stackrig.config", "stackrig.errors", "stackrig.services", "stackrig.run", "stackrig.rig",
-            "stackrig.supervisor", "stackrig.events", "stackrig.coverage", "stackrig.load", "stackrig.ci", "stackrig.scan"]
-LAZY = ["stackrig", "stackrig.config", "stackrig.services", "stackrig.run", "stackrig.ci"]
+            "stackrig.supervisor", "stackrig.events", "stackrig.coverage", "stackrig.load", "stackrig.ci", "stackrig.scan", "stackrig.report"]
+LAZY = ["stackrig", "stackrig.config", "stackrig.services", "stackrig.run", "stackrig.ci", "stackrig.report"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

@@ -16,6 +16,7 @@ VERBS: list[tuple[str, str, str, bool]] = [
     ("doctor", "doctor", "Show where each binary comes from, and check the machine.", False),
     ("kinds", "kinds", "List the service kinds installed (built-in and from other packages).", False),
     ("load", "load", "Run a Locust file headless against a service; check k6-style thresholds (exit 99).", False),
+    ("report", "report", "Merge CI shards' reports, or runners' JUnit files, into one.", False),
     ("scan", "scan", "Scan a service for security flaws through its OpenAPI schema (exit 1 on findings).", False),
     ("ci", "ci", "Write a CI pipeline (GitHub Actions, GitLab CI) for the stack, optionally sharded.", False),
     ("init", "init", "Write a commented starter stackrig.toml.", False),

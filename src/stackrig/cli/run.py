@@ -19,8 +19,10 @@ if TYPE_CHECKING:
 __all__ = ["command", "run_command"]
 
 
-def run_command(file: str | None, command: list[str]) -> int:
-    """Bring the stack up, run `command` with its env, tear down; return the command's exit code."""
+def run_command(file: str | None, command: list[str], report: str | None = None, junit: str | None = None) -> int:
+    """Bring the stack up, run `command` with its env, tear down; return the command's exit code.
+    `report`: one report of the run (the stack, and the tests of every pytest session and JUnit file
+    the command's runners wrote); `junit`: their JUnit files merged into one."""
     from ._progress import start
 
     if not command:
@@ -41,6 +43,14 @@ def run_command(file: str | None, command: list[str]) -> int:
         child_env = dict(os.environ)
         child_env.update(record.env)
         child_env[STATE_ENV] = str(runner.state_path)
+        collect = runner.run_dir / "collect"
+        if report or junit:
+            (collect / "junit").mkdir(parents=True, exist_ok=True)
+            (collect / "reports").mkdir(parents=True, exist_ok=True)
+            child_env["STACKRIG_JUNIT_DIR"] = str(collect / "junit")  # pytest (the plugin), `go test -json >`
+            child_env.setdefault("JEST_JUNIT_OUTPUT_DIR", str(collect / "junit"))  # jest-junit's own variable
+        if report:
+            child_env["STACKRIG_REPORT_DIR"] = str(collect / "reports")
         try:
             child = subprocess.Popen(list(command), env=child_env)
         except FileNotFoundError:
@@ -58,6 +68,11 @@ def run_command(file: str | None, command: list[str]) -> int:
             code = 130
         if code < 0:
             code = 128 - code
+        if report or junit:
+            from ._collect import write_collected
+
+            for line in write_collected(collect, runner, report, junit, list(command), code):
+                sys.stderr.write(line + "\n")
     except StackrigError as exc:
         print_error(exc)
         code = exit_code(exc)
@@ -77,10 +92,14 @@ def command() -> click.Command:
     import click
 
     @click.command("run", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+    @click.option("--report", "report", metavar="PATH", help="Write one report of the run (HTML + .json).")
+    @click.option("--junit", "junit", metavar="OUT.xml",
+                  help="Merge the JUnit files the command's runners wrote (pytest, jest-junit, go test -json "
+                       "in $STACKRIG_JUNIT_DIR) into one.")
     @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
     @click.pass_context
-    def run(ctx: click.Context, command: tuple[str, ...]) -> None:
+    def run(ctx: click.Context, report: str | None, junit: str | None, command: tuple[str, ...]) -> None:
         """Bring the stack up, run COMMAND with its env, tear down; exit with COMMAND's code."""
-        ctx.exit(run_command(ctx.obj["file"], list(command)))
+        ctx.exit(run_command(ctx.obj["file"], list(command), report, junit))
 
     return run

@@ -12,11 +12,12 @@ import pytest
 from ..errors import StackrigError
 from ._fixtures import rig, rig_session, rig_transaction
 from ._options import addoption, stack_file
+from ._pact import configure as configure_pact, pact_verify
 from ._reporting import addoption as addoption_reporting, configure as configure_reporting
 from ._session import SESSION_KEY, STATE_ENV, StackrigSession
 from ._shards import addoption as addoption_shards, configure as configure_shards
 
-__all__ = ["STATE_ENV", "StackrigSession", "rig", "rig_session", "rig_transaction"]
+__all__ = ["STATE_ENV", "StackrigSession", "pact_verify", "rig", "rig_session", "rig_transaction"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -45,6 +46,7 @@ def pytest_configure(config: pytest.Config) -> None:
     session = StackrigSession(config, stack)
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "stackrig-session")
+    configure_pact(config)  # the session pact files record into; the pact_verify fixture
     if config.pluginmanager.hasplugin("playwright"):  # pytest-playwright: pages open the stack's web service
         from ._browser import BrowserSupport, keep_artifacts_on_failure
 

@@ -15,6 +15,7 @@ failing test case gets stackrig's sections (service logs, faults, taps' events) 
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 import sys
@@ -57,6 +58,11 @@ def configure(config: pytest.Config) -> None:
         path = os.path.abspath(path)
     elif config.getini("stackrig_report"):
         path = os.path.join(str(config.rootpath), str(config.getini("stackrig_report")))
+    elif os.environ.get("STACKRIG_REPORT_DIR"):  # under `stackrig run --report`: it joins this session's
+        path = os.path.join(os.environ["STACKRIG_REPORT_DIR"], f"pytest-{os.getpid()}.html")
+    junit_dir = os.environ.get("STACKRIG_JUNIT_DIR")
+    if junit_dir and not worker and not getattr(config.option, "xmlpath", None):  # `stackrig run --junit`
+        config.option.xmlpath = os.path.join(junit_dir, f"pytest-{os.getpid()}.xml")
     if path and worker:
         config.pluginmanager.register(_WorkerStacks(config), "stackrig-report-worker")
     elif path:
@@ -94,6 +100,7 @@ def _stack(session: StackrigSession, record: RunRecord, label: str, how: str) ->
             "name": info.name, "kind": info.kind, "version": info.version, "source": info.source, "url": info.url,
             "host": info.host, "port": info.port, "ports": list(info.ports), "pids": list(info.pids),
             "depends_on": list(spec.depends_on) if spec is not None else [], "ready_ms": info.ready_ms,
+            "start_ms": getattr(info, "start_ms", None),  # when the run record has it; else estimated
             "log": info.log, "proxied": info.proxied, "external": external})
     return {"label": label, "stack_file": record.stack_file, "run_id": record.run_id, "how": how,
             "ready_ms": record.ready_ms, "services": services, "warnings": session.warnings()}
@@ -108,7 +115,8 @@ def _stacks(config: pytest.Config, label: str = "") -> list[dict[str, Any]]:
     if session.rig is not None:
         how = f"attached to {session.attached_from}{took}" if session.attached_from else f"started{took}"
         found.append(_stack(session, session.rig.record, label, how))
-    if session.shared is not None and (session.rig is None or session.shared.run_id != session.rig.run_id):
+    if session.shared is not None and session.shared.services and \
+            (session.rig is None or session.shared.run_id != session.rig.run_id):
         found.append(_stack(session, session.shared, "servers shared by the xdist workers", "started for the session"))
     return found
 
@@ -141,6 +149,8 @@ class ReportCollector:
         self.started = time.time()
         self.written: tuple[Path, Path] | None = None
         self.error = ""
+        self.tests = 0
+        self.seconds = 0.0  # spent at session end: building and writing the report
 
     def add_section(self, section: ReportSection) -> None:
         """A report-level section (load results, scan findings, pact verifications, coverage, a table)."""
@@ -162,16 +172,27 @@ class ReportCollector:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        t0 = time.perf_counter()
+        collecting = gc.isenabled()
+        gc.disable()  # building allocates ~10 objects a test: no full collections over the session's heap
         try:
             from ..report import write_report
 
-            self.written = write_report(self.build(int(exitstatus)), self.path)
+            report = self.build(int(exitstatus))
+            self.tests = len(report.tests)
+            self.written = write_report(report, self.path)
         except Exception as exc:  # the report must never break the run: say so in the summary
             self.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            if collecting:
+                gc.enable()
+        self.seconds = time.perf_counter() - t0
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.written is not None:
-            terminalreporter.write_sep("-", f"stackrig report: {self.written[0]} (data: {self.written[1].name})")
+            tests = f"{self.tests} test{'' if self.tests == 1 else 's'}"
+            terminalreporter.write_sep("-", f"stackrig report: {self.written[0]} (data: {self.written[1].name}; "
+                                            f"{tests}, written in {self.seconds * 1000:.0f} ms)")
         elif self.error:
             terminalreporter.write_sep("-", f"stackrig report: not written: {self.error}", red=True)
 
@@ -191,7 +212,8 @@ class ReportCollector:
                   workers=_workers(self.config),
                   exitstatus=exitstatus, stacks=stacks)
         return Report(format=FORMAT, generator=_generator(), created=time.time(), runs=[run],
-                      tests=_tests(self.config, self.reports, names), sections=list(self.sections))
+                      tests=_tests(self.config, self.reports, names),
+                      sections=[*self.sections, *_engine_sections(self.config)])
 
 
 def _workers(config: pytest.Config) -> int:
@@ -211,10 +233,14 @@ def _generator() -> str:
 
 def _groups(reports: list[Any]) -> list[list[Any]]:
     """Reports grouped per test run, in order: (node id, worker); a setup after a teardown is a new run."""
-    open_groups: dict[tuple[str, str], list[Any]] = {}
+    open_groups: dict[tuple[object, object], list[Any]] = {}
     groups: list[list[Any]] = []
     for rep in reports:
-        key = (rep.nodeid, getattr(rep, "worker_id", "") or "")
+        fields = rep.__dict__  # not getattr: no property, no AttributeError per report
+        ident = fields.get("_id", fields.get("nodeid"))  # pytest 9 keeps a structured id, earlier ones the string
+        if ident is None:
+            ident = rep.nodeid
+        key = (ident, fields.get("worker_id"))
         group = open_groups.get(key)
         if group is None or rep.when in ("setup", "collect") and group[-1].when in ("teardown", "collect"):
             group = open_groups[key] = []
@@ -239,6 +265,14 @@ def _tests(config: pytest.Config, reports: list[Any], services: set[str] | None)
 
     tests: list[Test] = []
     for group in _groups(reports):
+        if len(group) == 3:  # the common case first: three phases that passed, nothing attached
+            setup, call, teardown = group
+            if setup.outcome == call.outcome == teardown.outcome == "passed" and not teardown.user_properties \
+                    and "wasxfail" not in call.__dict__:
+                d0, d1, d2 = round(setup.duration, 6), round(call.duration, 6), round(teardown.duration, 6)
+                tests.append(Test(id=setup.nodeid, duration=round(d0 + d1 + d2, 6), phases=[
+                    Phase("setup", "passed", d0), Phase("call", "passed", d1), Phase("teardown", "passed", d2)]))
+                continue
         phases = [Phase(r.when, r.outcome, round(getattr(r, "duration", 0.0) or 0.0, 6)) for r in group]
         duration = round(sum(p.duration for p in phases), 6)
         xfail = any(hasattr(r, "wasxfail") for r in group)
@@ -331,8 +365,6 @@ class JUnitSections:
         path = os.path.normpath(os.path.abspath(os.path.expanduser(os.path.expandvars(self.config.option.xmlpath))))
         if not os.path.isfile(path):
             return
-        from ..report import add_system_out
-
         prefix = getattr(self.config.option, "junitprefix", None)
         outputs = []
         for rep in self.failed:
@@ -342,6 +374,44 @@ class JUnitSections:
                              if title.startswith(_PREFIX))
             outputs.append((classname, names[-1], text))
         try:
+            from ..report import add_system_out
+
             add_system_out(path, outputs)
         except Exception as exc:  # never break the run over it
             sys.stderr.write(f"stackrig: could not add the service logs to {path}: {exc}\n")
+
+
+def _engine_sections(config: pytest.Config) -> list[ReportSection]:
+    """What the session's engines measured: coverage of the services, rig.load() and rig.scan() results."""
+    from ..report import Attachment, CoverageResult, FileCoverage, Finding, LoadResult, ScanResult, Threshold
+
+    session = _session(config)
+    if session is None:
+        return []
+    out: list[ReportSection] = []
+    for c in session.coverage:
+        files = [FileCoverage(path=p, covered=round(pct), total=100) for p, pct in sorted(c.files.items())]
+        out.append(CoverageResult(title=f"coverage of {c.service}", service=c.service, language=c.language,
+                                  lines_covered=c.covered, lines_total=c.total, files=files, html=c.data))
+    for name, result in session.rig.results if session.rig is not None else []:
+        kind = type(result).__module__
+        if kind.startswith("stackrig.load"):
+            total = result.requests.get("all")
+            out.append(LoadResult(
+                title=f"load on {name}", tool="stackrig load (locust)", target=name,
+                duration=result.elapsed_s, requests=total.count if total else 0,
+                failures=total.failures if total else 0, rps=total.rps if total else None,
+                latency_ms={"p50": total.p50_ms, "p95": total.p95_ms, "p99": total.p99_ms, "max": total.max_ms}
+                if total else {},
+                thresholds=[Threshold(name=t.expr,
+                                      ok=t.ok, value="" if t.value is None else f"{t.value:g}")
+                            for t in result.thresholds],
+                charts=[Attachment(name=os.path.basename(c), path=c, mime="image/svg+xml") for c in result.charts],
+                ok=result.ok))
+        elif kind.startswith("stackrig.scan"):
+            out.append(ScanResult(
+                title=f"security scan of {name}", tool="stackrig scan (schemathesis)", target=result.target,
+                findings=[Finding(severity=f.severity if f.severity in ("critical", "high", "medium", "low")
+                                  else "info", title=f"{f.kind}: {f.title}", location=f.operation)
+                          for f in result.findings]))
+    return out

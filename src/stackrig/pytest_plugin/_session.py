@@ -169,6 +169,19 @@ class StackrigSession:
                     self._warnings = list(self.runner.ctx.warnings)
                 self.runner = None
 
+    def unmatched_stub_requests(self) -> str:
+        """Requests the test's stub services received that matched no mapping ('' when none)."""
+        assert self.rig is not None
+        lines: list[str] = []
+        for name in self.rig.services:
+            try:
+                if "stub" not in self.rig.kind_of(name).clients or not self.rig[name].running:
+                    continue
+                lines += [f"{name} {r.method} {r.url}" for r in self.rig.stub(name).unmatched()]
+            except StackrigError as exc:
+                lines.append(f"{name}: could not ask the stub server: {exc.message}")
+        return "\n".join(lines)
+
     def finish_coverage(self) -> None:
         session, self._coverage = self._coverage, None
         if session is None:
@@ -258,6 +271,9 @@ class StackrigSession:
             faults = active_faults(self.rig)
             if faults:
                 report.sections.append(("stackrig: faults active when the test failed", faults))
+            unmatched = self.unmatched_stub_requests()
+            if unmatched:
+                report.sections.append(("stackrig: stub requests that matched nothing", unmatched))
             if self.rig.taps:
                 report.sections.append(("stackrig: events the test's taps saw",
                                         "\n".join(tap.describe() for tap in self.rig.taps)))

@@ -49,6 +49,7 @@ class Rig:
         self._taps: list[Tap] = []  # made during the current test (closed at its end)
         self._sockets: list[Any] = []  # WebSocket connections of the current test
         self.problems: list[str] = []  # clean-up failures: in the run's log and the session's summary
+        self.results: list[Any] = []  # what rig.load() and rig.scan() returned: the run's report shows them
 
     @property
     def run_id(self) -> str:
@@ -305,8 +306,10 @@ class Rig:
             while os.path.exists(out):
                 n += 1
                 out = f"{base}-{n}"
-        return run_load(locustfile, url, users=users, spawn_rate=spawn_rate, duration=duration,
-                        thresholds=thresholds, out=out, **options)
+        result = run_load(locustfile, url, users=users, spawn_rate=spawn_rate, duration=duration,
+                          thresholds=thresholds, out=out, **options)
+        self.results.append((name, result))
+        return result
 
     # -- security scans -------------------------------------------------------------------
     def scan(self, name: str, openapi: str | None = None,
@@ -321,7 +324,9 @@ class Rig:
         if not svc.url.startswith(("http://", "https://")):
             raise StackrigError(f"rig.scan({name!r}): service '{name}' has no HTTP URL (its URL: {svc.url or 'none'})",
                                 hint="scan a service that answers HTTP")
-        return run_scan(svc.url, openapi=openapi, auth=auth, checks=checks, **options)
+        result = run_scan(svc.url, openapi=openapi, auth=auth, checks=checks, **options)
+        self.results.append((name, result))
+        return result
 
     def close(self) -> None:
         """Close every client handed out."""

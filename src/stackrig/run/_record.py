@@ -68,12 +68,13 @@ class ServiceInfo:
     """One service of a run, as recorded."""
 
     FIELDS = ("name", "kind", "url", "host", "port", "ports", "pids", "ready_ms", "log", "source", "version",
-              "attributes", "exports", "proxied")
+              "attributes", "exports", "proxied", "start_ms", "depends_on")
 
     def __init__(self, name: str, kind: str, url: str, host: str, port: int | None,
                  ports: list[int] | None = None, pids: list[int] | None = None, ready_ms: float | None = None,
                  log: str = "", source: str = "", version: str = "", attributes: dict[str, str] | None = None,
-                 exports: dict[str, str] | None = None, proxied: bool = False) -> None:
+                 exports: dict[str, str] | None = None, proxied: bool = False, start_ms: float | None = None,
+                 depends_on: list[str] | None = None) -> None:
         self.name = name
         self.kind = kind
         self.url = url
@@ -88,6 +89,8 @@ class ServiceInfo:
         self.attributes = dict(attributes or {})
         self.exports = dict(exports or {})
         self.proxied = proxied  # `url` goes through the fault proxy; `attributes["direct_url"]` does not
+        self.start_ms = start_ms  # when its start began, from the run's start (the report's timeline)
+        self.depends_on = list(depends_on or [])
 
     @property
     def pid(self) -> int | None:

@@ -115,6 +115,7 @@ class StackRunner:
         self.control: ControlServer | None = None
         self._background: threading.Thread | None = None
         self._torn_down = False
+        self._t_start = time.monotonic()
         self._ops = threading.Lock()
         self.coverage: list[Any] = []  # ServiceCoverage of each measured service, once down() finished
         self._coverage_session: Any = None  # the coverage session this run owns (none when inherited)
@@ -169,7 +170,7 @@ class StackRunner:
         From the moment the watchdog starts, everything is under the teardown guard: whatever
         fails (a service, the fault proxy, the control socket, writing the record), all that
         started is stopped before the error reaches the caller."""
-        t_start = time.monotonic()
+        t_start = self._t_start = time.monotonic()
         prune_runs(self.run_dir.parent)
         logs = self.run_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
@@ -278,6 +279,7 @@ class StackRunner:
                             self._emit(service.name, "skipped", t0, f"'{dep}' did not start")
                             return
                 t0 = time.monotonic()
+                service.start_ms = (t0 - self._t_start) * 1000
                 deadline = t0 + service.spec.start_timeout
                 self._emit(service.name, "starting", t0)
                 service.prepare(deadline)
@@ -336,7 +338,9 @@ class StackRunner:
                 ports=s.ports, pids=s.pids,
                 ready_ms=round(s.ready_ms, 1) if s.ready_ms is not None else None,
                 log=str(s.log_path()), source=s.describe_source(), version=s.describe_version(),
-                attributes=s.attributes(), exports=exports, proxied=s.public is not None))
+                attributes=s.attributes(), exports=exports, proxied=s.public is not None,
+                start_ms=round(s.start_ms, 1) if s.start_ms is not None else None,
+                depends_on=list(s.spec.depends_on)))
         return RunRecord(
             run_id=self.run_id, stack_file=str(self.stack.path), digest=self.stack.digest, owner_pid=os.getpid(),
             watchdog_pid=self.ctx.watchdog.pid, started_at=time.time(), ready_ms=round(ready_ms, 1),

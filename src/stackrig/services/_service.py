@@ -115,6 +115,7 @@ class Service:
         self.leases: list[PortLease] = []
         self.instances: list[Instance] = []
         self.ready_ms: float | None = None
+        self.start_ms: float | None = None  # when its start began, from the run's start
         self.build_seconds = 0.0  # time `prepare` spent building: the readiness deadline starts after it
         self.runtimes_used: set[str] = set()  # ${node}, ${go}, ... its commands name
         self.source: str = ""  # where the binary came from, for display

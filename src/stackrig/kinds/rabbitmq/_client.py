@@ -222,7 +222,7 @@ class RabbitEvents:
     def __init__(self, endpoint: Endpoint) -> None:
         self.conn = _Connection(endpoint, "events")
         self.service = endpoint.name
-        self.default_exchange = self.conn.attributes.get("tap_exchange") or "amq.topic"
+        self.default_exchange = self.conn.attributes.get("tap_exchange", "amq.topic")  # "": the default exchange
         self._taps: dict[int, tuple[Tap, Any]] = {}
         self._publisher: Any = None
         self._types: dict[str, str] = {"amq.direct": "direct", "amq.fanout": "fanout", "amq.topic": "topic",

@@ -167,7 +167,7 @@ class RabbitSpec(ServerSpec, kw_only=True):
                 raise SpecError("bindings", f"bindings[{i}]: {key} {name!r} is not declared"
                                             f"{_closest(name, sorted(pool))}; declare it in `{kind}s`"
                                             + (" or in the definitions file" if self.definitions else ""))
-        if self.tap_exchange is not None and self.tap_exchange not in exchanges:
+        if self.tap_exchange not in (None, "") and self.tap_exchange not in exchanges:  # "": the default exchange
             raise SpecError("tap_exchange", f"tap_exchange {self.tap_exchange!r} is not declared"
                                             f"{_closest(self.tap_exchange, sorted(exchanges))}; declare it in "
                                             "`exchanges`" + (" or in the definitions file" if self.definitions
