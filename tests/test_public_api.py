@@ -8,8 +8,10 @@ import pytest
 
 PACKAGES = ["stackrig", "stackrig.stub", "stackrig.faults", "stackrig.isolation", "stackrig.mail",
             "stackrig.config", "stackrig.errors", "stackrig.services", "stackrig.run", "stackrig.rig",
-            "stackrig.supervisor", "stackrig.events", "stackrig.coverage", "stackrig.load", "stackrig.ci", "stackrig.scan", "stackrig.report"]
-LAZY = ["stackrig", "stackrig.config", "stackrig.services", "stackrig.run", "stackrig.ci", "stackrig.report"]
+            "stackrig.supervisor", "stackrig.events", "stackrig.coverage", "stackrig.load", "stackrig.ci",
+            "stackrig.scan", "stackrig.report", "stackrig.pact"]
+LAZY = ["stackrig", "stackrig.config", "stackrig.services", "stackrig.run", "stackrig.ci", "stackrig.report",
+        "stackrig.pact"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)
@@ -25,12 +27,15 @@ def test_every_error_derives_from_the_one_base() -> None:
     import stackrig.errors as errors
     from stackrig.faults import FaultError
     from stackrig.isolation import IsolationError
+    from stackrig.pact import PactError, PactVerificationFailed
     from stackrig.stub import MappingError, StubAdminError, VerificationFailed
 
     classes = [c for c in (getattr(errors, n) for n in errors.__all__) if isinstance(c, type)]
-    for cls in [*classes, FaultError, IsolationError, MappingError, StubAdminError, VerificationFailed]:
+    for cls in [*classes, FaultError, IsolationError, MappingError, StubAdminError, VerificationFailed,
+                             PactError, PactVerificationFailed]:
         assert issubclass(cls, errors.StackrigError), cls
     assert issubclass(VerificationFailed, AssertionError)
+    assert issubclass(PactVerificationFailed, AssertionError)
     assert issubclass(errors.ReadinessTimeout, TimeoutError)
     assert issubclass(errors.PortInUse, OSError)
 

@@ -19,6 +19,7 @@ VERBS: list[tuple[str, str, str, bool]] = [
     ("report", "report", "Merge CI shards' reports, or runners' JUnit files, into one.", False),
     ("scan", "scan", "Scan a service for security flaws through its OpenAPI schema (exit 1 on findings).", False),
     ("ci", "ci", "Write a CI pipeline (GitHub Actions, GitLab CI) for the stack, optionally sharded.", False),
+    ("pact", "pact", "Contracts: verify pact files against a service of the stack; show what they hold.", False),
     ("init", "init", "Write a commented starter stackrig.toml.", False),
     ("_serve", "serve", "Internal: own a detached stack until SIGTERM.", True),
 ]

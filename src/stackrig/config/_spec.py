@@ -139,3 +139,5 @@ class SettingsSpec(Spec, kw_only=True):
     data_dir: str = "auto"  # "auto" (tmpfs when available), "tmpfs", "disk" or a path
     keep_data: bool = False
     faults: bool = False  # put every service with a port behind the fault proxy
+    pact_dir: str | None = None  # folder of the pacts http-stub services write (default "pacts"; docs/pact.md)
+    pact_states: str | list[str] | None = None  # provider-states module(s) of `stackrig pact verify`

@@ -106,6 +106,7 @@ def pact_verify(request: pytest.FixtureRequest, rig: Rig) -> Callable[..., Verif
         report = verify_with_rig(rig, [os.fspath(p) for p in pacts], provider=provider, states=states,
                                  broker=broker, reset=reset, root=session.stack.root,
                                  configured_states=configured_states(session.stack, provider), **options)
+        rig.results.append((provider, report))  # a section of the run's report
         return report.raise_for_failures() if check else report
 
     return verify

@@ -382,7 +382,8 @@ class JUnitSections:
 
 
 def _engine_sections(config: pytest.Config) -> list[ReportSection]:
-    """What the session's engines measured: coverage of the services, rig.load() and rig.scan() results."""
+    """What the session's engines measured: coverage of the services, rig.load(), rig.scan() and pact
+    verification results."""
     from ..report import Attachment, CoverageResult, FileCoverage, Finding, LoadResult, ScanResult, Threshold
 
     session = _session(config)
@@ -414,4 +415,20 @@ def _engine_sections(config: pytest.Config) -> list[ReportSection]:
                 findings=[Finding(severity=f.severity if f.severity in ("critical", "high", "medium", "low")
                                   else "info", title=f"{f.kind}: {f.title}", location=f.operation)
                           for f in result.findings]))
+        elif kind.startswith("stackrig.pact"):
+            out.extend(_pact_sections(name, result))
     return out
+
+
+def _pact_sections(provider: str, report: Any) -> list[ReportSection]:
+    """One section per consumer of a verification (`rig.pact_verify`, the `pact_verify` fixture)."""
+    from ..report import Interaction, PactResult
+
+    by_consumer: dict[str, list[Any]] = {}
+    for result in report.results:
+        by_consumer.setdefault(result.consumer, []).append(result)
+    return [PactResult(title=f"pact {consumer} -> {provider}", consumer=consumer, provider=provider,
+                       ok=all(r.ok or r.pending for r in results) and not report.errors,
+                       interactions=[Interaction(description=r.description, ok=r.ok, state=", ".join(r.states),
+                                                 mismatches=[m.line() for m in r.mismatches]) for r in results])
+            for consumer, results in sorted(by_consumer.items())]

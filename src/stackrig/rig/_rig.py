@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from ..faults import Fault, FaultClient
     from ..load import LoadResult
     from ..mail import Mailbox
+    from ..pact import VerificationReport
     from ..scan import ScanResult
     from ..stub import StubClient
 
@@ -327,6 +328,32 @@ class Rig:
         result = run_scan(svc.url, openapi=openapi, auth=auth, checks=checks, **options)
         self.results.append((name, result))
         return result
+
+    # -- contracts -------------------------------------------------------------------------
+    def pact_verify(self, *pacts: str | os.PathLike[str], provider: str, states: Any = None,
+                    broker: str | None = None, reset: Callable[[], object] | None = None, check: bool = True,
+                    **options: Any) -> VerificationReport:
+        """Verify pact files (V3/V4; files or folders) against service `provider` with the real Pact
+        verifier, the stack's data reset before every interaction (over the control channel unless
+        `reset` is given); states from `states` or the stack file's `pact_states`; `broker`: the service
+        whose taps see the provider's messages. Raises PactVerificationFailed unless `check=False`."""
+        from ..pact import configured_states, verify_with_rig
+        from ..services import load_stack
+
+        if reset is None and self.record.control:
+            from ..run import control_call
+
+            control = self.record.control
+
+            def reset() -> None:
+                control_call(control, {"op": "reset", "label": "rig.pact_verify"})
+
+        stack = load_stack(self.record.stack_file) if self.record.stack_file else None
+        report = verify_with_rig(self, [os.fspath(p) for p in pacts], provider=provider, states=states,
+                                 broker=broker, reset=reset, configured_states=configured_states(stack, provider),
+                                 **options)
+        self.results.append((provider, report))
+        return report.raise_for_failures() if check else report
 
     def close(self) -> None:
         """Close every client handed out."""

@@ -183,7 +183,8 @@ class StackRunner:
             os.chown(data, user.uid, user.gid)
             os.chmod(logs, 0o777)
         self.ctx = ctx = RunContext(self.run_id, self.stack.root, self.stack.path, logs, data, sockets,
-                                    Watchdog(self.run_id, data_dir=str(data), folders=[str(sockets)]), user)
+                                    Watchdog(self.run_id, data_dir=str(data), folders=[str(sockets)]), user,
+                                    settings=self.stack.settings)
         try:
             self._start_coverage()
             self.services = self._services_to_run(ctx)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from .._runlog import RUN_LOG, append_run_log
-from ..config import Reference, ServiceSpec, interpolate
+from ..config import Reference, ServiceSpec, SettingsSpec, interpolate
 from ..errors import ConfigError
 from ..supervisor import (
     MARKER_ENV,
@@ -57,6 +57,7 @@ class RunContext:
     lock: threading.Lock = field(default_factory=threading.Lock)
     warnings: list[str] = field(default_factory=list)
     _runtimes: dict[str, Binary] = field(default_factory=dict)
+    settings: SettingsSpec | None = None  # the stack file's [stackrig] table
 
     def register(self, proc: ManagedProcess) -> None:
         if proc.pid is not None:
