@@ -212,6 +212,13 @@ def test_persistent_stub_is_written_to_the_mappings_folder(start_stub: StartStub
     again = start_stub(tmp_path)
     assert httpx.get(again.url + "/kept", timeout=10).text == "kept"
     assert httpx.get(again.url + "/lost", timeout=10).status_code == 404
+    # editing a persistent stub rewrites its file; removing it removes the file (as WireMock does)
+    edited = {"request": {"method": "GET", "url": "/kept"}, "response": {"body": "edited"}, "persistent": True}
+    assert again.admin("PUT", f"/mappings/{created['id']}", edited).status_code == 200
+    assert json.loads((tmp_path / "mappings" / f"{created['id']}.json").read_text())["response"]["body"] == "edited"
+    assert again.admin("DELETE", f"/mappings/{created['id']}").status_code == 200
+    assert list((tmp_path / "mappings").iterdir()) == []
+    assert httpx.get(again.url + "/kept", timeout=10).status_code == 404
 
 
 def test_body_file_name_reads_from_files_folder(start_stub: StartStub, tmp_path: Path) -> None:

@@ -28,6 +28,8 @@ from ._mapping import StubMapping
 from ._store import DuplicateStubId
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ._app import StubApp
 
 __all__ = ["ITEM_ROUTES", "ROUTES", "metadata_text"]
@@ -56,11 +58,12 @@ def _mappings_create(app: StubApp, q: Query, body: bytes) -> AdminResult:
     return 201, stub.to_json()
 
 
-def _save(app: StubApp, stub: StubMapping) -> None:
+def _save(app: StubApp, stub: StubMapping, path: Path | None = None) -> None:
+    """Write the stub to its file (``path``: the one it was loaded from or saved to; else ``<id>.json``)."""
     assert app.root is not None
     folder = app.root / MAPPINGS_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{stub.id}.json"
+    path = path or folder / f"{stub.id}.json"
     path.write_text(json.dumps(stub.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     stub.source = path
 
@@ -139,15 +142,23 @@ def _mapping_get(app: StubApp, stub_id: str, body: bytes) -> AdminResult:
 
 
 def _mapping_put(app: StubApp, stub_id: str, body: bytes) -> AdminResult:
-    if app.store.get(stub_id) is None:
+    old = app.store.get(stub_id)
+    if old is None:
         return 404, None
     stub = mapping_from(body, forced_id=stub_id.lower())
     app.store.replace(stub)
+    if stub.persistent and app.root is not None:  # as WireMock: a persistent stub's file follows its edits
+        _save(app, stub, old.source)
     return 200, stub.to_json()
 
 
 def _mapping_delete(app: StubApp, stub_id: str, body: bytes) -> AdminResult:
-    return (200, None) if app.store.remove(stub_id) is not None else (404, None)
+    stub = app.store.remove(stub_id)
+    if stub is None:
+        return 404, None
+    if stub.persistent and stub.source is not None:  # as WireMock: a persistent stub's file goes with it
+        stub.source.unlink(missing_ok=True)
+    return 200, None
 
 
 ROUTES: dict[tuple[str, str], Handler] = {
