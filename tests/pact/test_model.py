@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from pacthelpers import CONFORMANCE, conformance_files, pact_cli
+from pacthelpers import conformance_dir, conformance_files, pact_cli
 
 from stackrig.errors import StackrigError
 from stackrig.pact import PactFileError, PactUsageError, load_pact, load_pacts
@@ -75,19 +75,19 @@ def test_what_is_not_a_pact_is_named(tmp_path: Path, content: str, message: str)
 
 
 def test_sources_folders_and_missing_files(tmp_path: Path) -> None:
-    assert [p.path for p in load_pacts([CONFORMANCE])] == [str(p) for p in conformance_files()]
+    assert [p.path for p in load_pacts([conformance_dir()])] == [str(p) for p in conformance_files()]
     with pytest.raises(PactFileError, match="no such file"):
         load_pacts([tmp_path / "nope.json"])
     with pytest.raises(PactFileError, match="holds no"):
         load_pacts([tmp_path])
     with pytest.raises(PactUsageError, match="no pact given is for the provider 'Other'"):
-        load_pacts([CONFORMANCE], provider_name="Other")
+        load_pacts([conformance_dir()], provider_name="Other")
     with pytest.raises(PactUsageError, match="no pact files given"):
         load_pacts([])
 
 
 def test_pact_show_lists_and_refuses(tmp_path: Path) -> None:
-    done = pact_cli("pact", "show", str(CONFORMANCE), cwd=tmp_path)
+    done = pact_cli("pact", "show", str(conformance_dir()), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "UserWebConsumerJS -> UserService (Pact 4.0), 1 interactions" in done.stdout
     assert "  - a request for user 1 (given user 1 exists)" in done.stdout

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pacthelpers import CONFORMANCE, conformance_files, make_users_project, pact_cli
+from pacthelpers import conformance_dir, conformance_files, make_users_project, pact_cli
 
 from stackrig.pact import ProviderUnreachable, verify_with_rig
 
@@ -45,7 +45,7 @@ def _verify(project: Path, *args: str) -> Any:
 def test_v3_and_v4_pacts_from_python_and_js_hold(users_project: Path) -> None:
     """Each interaction's state inserts user 1: without the reset before every interaction the second
     and third would fail on the primary key."""
-    done = _verify(users_project, str(CONFORMANCE))
+    done = _verify(users_project, str(conformance_dir()))
     assert done.returncode == 0, done.stdout + done.stderr
     for consumer in ("UserWebConsumerV3", "UserWebConsumerJS", "UserWebConsumer"):
         assert f"  ok    {consumer} -> UserService: a request for user 1 (given user 1 exists)" in done.stdout
@@ -113,19 +113,19 @@ def test_an_unknown_provider_state_exits_2_naming_it_and_the_registered_ones(use
 
 
 def test_errors_about_the_provider(users_project: Path, users_rig: Any) -> None:
-    unknown = pact_cli("pact", "verify", str(CONFORMANCE), "--provider", "userz", cwd=users_project)
+    unknown = pact_cli("pact", "verify", str(conformance_dir()), "--provider", "userz", cwd=users_project)
     assert unknown.returncode == 2
     assert "no service named 'userz' in the stack (did you mean 'users'?)" in unknown.stderr
-    none = pact_cli("pact", "verify", str(CONFORMANCE), cwd=users_project)
+    none = pact_cli("pact", "verify", str(conformance_dir()), cwd=users_project)
     assert none.returncode == 2 and "name the provider: --provider SERVICE" in none.stderr
-    closed = pact_cli("pact", "verify", str(CONFORMANCE), "--url", "http://127.0.0.1:9", "--states",
+    closed = pact_cli("pact", "verify", str(conformance_dir()), "--url", "http://127.0.0.1:9", "--states",
                       "provider/states.py", cwd=users_project)
     assert closed.returncode == 1
     assert "the provider is not running: nothing answers at http://127.0.0.1:9" in closed.stderr
     users_rig["users"].stop()
     try:
         with pytest.raises(ProviderUnreachable, match="the provider 'users' is not running"):
-            verify_with_rig(users_rig, [str(CONFORMANCE)], provider="users", states="provider/states.py")
+            verify_with_rig(users_rig, [str(conformance_dir())], provider="users", states="provider/states.py")
     finally:
         users_rig["users"].start()
 
