@@ -68,6 +68,44 @@ def test_a_build_runs_once_and_again_when_its_inputs_change(stackfile: Callable[
     assert up() == "built\nbuilt\nbuilt\n"  # a missing output rebuilds
 
 
+def test_concurrent_runs_build_once(stackfile: Callable[[str], Path], tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two runs of one stack at once (as pytest-xdist workers start): one builds, the other waits for it
+    and finds the build done; the two builds never overlap."""
+    import threading
+
+    monkeypatch.setenv("STACKRIG_CACHE_DIR", str(tmp_path / "cache"))
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "src.txt").write_text("v1")
+    path = stackfile("""
+        [services.app]
+        kind = "process"
+        cwd = "app"
+        build = "mkdir building && echo built >> builds.log && sleep 0.5 && cp src.txt out.txt && rmdir building"
+        build_inputs = ["src*.txt"]
+        build_outputs = ["out.txt"]
+        command = "exec sleep 60"
+        port = false
+    """)
+    errors: list[BaseException] = []
+
+    def up() -> None:
+        try:
+            with Stack.load(path):
+                pass
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    runs = [threading.Thread(target=up) for _ in range(2)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(60)
+    assert errors == []
+    assert (app / "builds.log").read_text() == "built\n"  # `mkdir building` fails if two overlap
+
+
 def test_a_failing_build_says_which_and_shows_its_log(stackfile: Callable[[str], Path], tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STACKRIG_CACHE_DIR", str(tmp_path / "cache"))

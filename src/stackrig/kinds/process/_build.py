@@ -5,16 +5,23 @@ service's folder), the build command itself, and the version of each runtime it 
 (``${go}``, ``${npm}``).  When the key matches the last successful build's and every
 `build_outputs` glob still matches a file, the build is skipped; otherwise it runs in the
 service's folder with the service's environment, its output in ``logs/<service>.build.log``.
+
+Builds of the same service in the same folder never overlap: concurrent runs (pytest-xdist
+workers, two terminals) take an exclusive lock beside the cache marker; the first builds, the
+others wait for it and then find the build up to date.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import glob
 import hashlib
 import json
 import os
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..._paths import cache_dir
@@ -69,12 +76,41 @@ class BuildStep:
             return False
         return all(glob.glob(str(self.cwd / pattern), recursive=True) for pattern in self.outputs)
 
+    @contextlib.contextmanager
+    def _exclusive(self, deadline: float) -> Iterator[None]:
+        """Hold the build's lock (another process's build of the same service: wait for it)."""
+        lock = self._marker().with_suffix(".lock")
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise BuildFailed(
+                            f"service '{self.service}': another run's build of it in {self.cwd} did not finish "
+                            f"within {self.timeout:g} s", service=self.service, log_path=self.log,
+                            hint=f"wait for it, or stop the other run (its lock: {lock})") from None
+                    time.sleep(0.05)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
     def run(self, env: dict[str, str]) -> bool:
         """Build unless up to date; True when it ran. Raises BuildFailed with the log's tail."""
         key = self.key()
         if self.up_to_date(key):
             return False
         deadline = time.monotonic() + self.timeout
+        with self._exclusive(deadline):
+            if self.up_to_date(key):  # another run built it while this one waited
+                return False
+            self._build(env, key, deadline)
+        return True
+
+    def _build(self, env: dict[str, str], key: str, deadline: float) -> None:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as out:
             for command in self.commands:
@@ -105,4 +141,3 @@ class BuildStep:
         tmp.write_text(json.dumps({"key": key, "service": self.service, "cwd": str(self.cwd),
                                    "commands": self.commands, "at": time.time()}))
         tmp.replace(marker)
-        return True
