@@ -301,6 +301,23 @@ class SpareCopy:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def _copier_alive(tmp: Path) -> bool:
+    """Whether the run that names itself in a spare's temporary name (`KEY.PID-NS.tmp`) still runs."""
+    try:
+        pid = int(tmp.name.rsplit(".", 2)[-2].split("-", 1)[0])
+    except (IndexError, ValueError):
+        return False
+    if pid == os.getpid():
+        return False  # this process's own leftover (a cancelled copy)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def start_spare(data_root: Path, key: str, src: Path) -> SpareCopy | None:
     """Start copying cluster `key` into the spares folder (unless enough are there); tidy stale spares."""
     if not spares_enabled():
@@ -311,10 +328,13 @@ def start_spare(data_root: Path, key: str, src: Path) -> SpareCopy | None:
     mine = 0
     for p in folder.iterdir():
         try:
-            stale = now - p.stat().st_mtime > _SPARE_TTL_S
+            # ctime, not mtime: `cp -a` copies the cluster's mtime, so every copy looks as old as the cache
+            age = now - p.stat().st_ctime
         except OSError:
             continue
-        if stale or (p.suffix == ".tmp" and now - p.stat().st_mtime > 600):
+        if p.suffix == ".tmp" and _copier_alive(p):
+            continue  # another run's copy in progress: never delete it under its feet
+        if age > _SPARE_TTL_S or (p.suffix == ".tmp" and age > 600):
             shutil.rmtree(p, ignore_errors=True)
         elif p.name.startswith(key + ".") and p.suffix != ".tmp":
             mine += 1
