@@ -54,6 +54,7 @@ def test_pages_open_the_web_service_in_chromium(pytester: pytest.Pytester) -> No
     """)
     result = pytester.runpytest_subprocess("-p", "no:randomly")
     result.assert_outcomes(passed=1, failed=1)
+    assert "PytestRemovedIn" not in result.stdout.str()  # the fixtures are written as pytest wants them
     result.stdout.fnmatch_lines(["*stackrig: browser trace and screenshot*", "*trace: */trace.zip*",
                                  "*screenshot: */test-failed-1.png*"])
     folder = next((pytester.path / "test-results").iterdir())

@@ -48,7 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(session, "stackrig-session")
     configure_pact(config)  # the session pact files record into; the pact_verify fixture
     if config.pluginmanager.hasplugin("playwright"):  # pytest-playwright: pages open the stack's web service
-        from ._browser import BrowserSupport, keep_artifacts_on_failure
+        from ._browser import keep_artifacts_on_failure, register as register_browser
 
         keep_artifacts_on_failure(config)
-        config.pluginmanager.register(BrowserSupport(config), "stackrig-browser")
+        register_browser(config)

@@ -17,7 +17,7 @@ import pytest
 
 from ..errors import StackrigError
 
-__all__ = ["BrowserSupport", "HEADLESS_ARGS", "addoption"]
+__all__ = ["HEADLESS_ARGS", "addoption", "base_url", "browser_type_launch_args", "register", "web_service"]
 
 # Chromium on CI machines and in containers: no sandbox (root), no GPU, no calls home
 HEADLESS_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -31,45 +31,55 @@ def addoption(parser: pytest.Parser) -> None:
     parser.addini("stackrig_web", "the service whose URL is pytest-playwright's base_url", default="")
 
 
-class BrowserSupport:
-    """Fixtures that override pytest-playwright's (registered after it, so each can ask for the
-    original of the same name)."""
+def web_service(config: pytest.Config) -> str:
+    """The service whose URL is the browser's base_url."""
+    return str(config.getoption("stackrig_web") or config.getini("stackrig_web") or "web")
 
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-        self.web = str(config.getoption("stackrig_web") or config.getini("stackrig_web") or "web")
 
-    @pytest.fixture(scope="session")
-    def base_url(self, pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> str | None:
-        given = pytestconfig.getoption("base_url", default=None) or pytestconfig.getini("base_url")
-        if given:
-            return str(given)
-        rig = request.getfixturevalue("rig")
-        if self.web not in rig:
-            if pytestconfig.getoption("stackrig_web") or pytestconfig.getini("stackrig_web"):
-                raise pytest.UsageError(f"--stackrig-web {self.web!r}: the stack has no such service; "
-                                        f"services: {', '.join(rig.services)}")
-            return None
-        return str(rig[self.web].url)
+# Fixtures that override pytest-playwright's: this module is registered as a plugin after it (see
+# `register`), so each can ask for the original of the same name.
 
-    @pytest.fixture(scope="session")
-    def browser_type_launch_args(self, browser_type_launch_args: dict[str, Any], browser_type: Any,
-                                 browser_name: str) -> dict[str, Any]:
-        if browser_name != "chromium" or "executable_path" in browser_type_launch_args:
-            return browser_type_launch_args
-        own = Path(browser_type.executable_path)
-        if own.exists():
-            return browser_type_launch_args
-        from ..services import BROWSERS, find_binary
+@pytest.fixture(scope="session")
+def base_url(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> str | None:
+    given = pytestconfig.getoption("base_url", default=None) or pytestconfig.getini("base_url")
+    if given:
+        return str(given)
+    web = web_service(pytestconfig)
+    rig = request.getfixturevalue("rig")
+    if web not in rig:
+        if pytestconfig.getoption("stackrig_web") or pytestconfig.getini("stackrig_web"):
+            raise pytest.UsageError(f"--stackrig-web {web!r}: the stack has no such service; "
+                                    f"services: {', '.join(rig.services)}")
+        return None
+    return str(rig[web].url)
 
-        try:
-            chromium = find_binary(BROWSERS["chromium"], service="playwright")
-        except StackrigError as exc:
-            pytest.skip(f"no browser for Playwright: it has none of its own ({own} is missing) and the system "
-                        f"has no Chromium; {exc.hint or ''}")
-        args = [a for a in HEADLESS_ARGS if browser_type_launch_args.get("headless", True) or a != "--headless=new"]
-        return {**browser_type_launch_args, "executable_path": str(chromium.exe),
-                "args": [*browser_type_launch_args.get("args", []), *args]}
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any], browser_type: Any,
+                             browser_name: str) -> dict[str, Any]:
+    if browser_name != "chromium" or "executable_path" in browser_type_launch_args:
+        return browser_type_launch_args
+    own = Path(browser_type.executable_path)
+    if own.exists():
+        return browser_type_launch_args
+    from ..services import BROWSERS, find_binary
+
+    try:
+        chromium = find_binary(BROWSERS["chromium"], service="playwright")
+    except StackrigError as exc:
+        pytest.skip(f"no browser for Playwright: it has none of its own ({own} is missing) and the system "
+                    f"has no Chromium; {exc.hint or ''}")
+    args = [a for a in HEADLESS_ARGS if browser_type_launch_args.get("headless", True) or a != "--headless=new"]
+    return {**browser_type_launch_args, "executable_path": str(chromium.exe),
+            "args": [*browser_type_launch_args.get("args", []), *args]}
+
+
+def register(config: pytest.Config) -> None:
+    """Register this module's fixtures (after pytest-playwright's, which they wrap)."""
+    import sys
+
+    if not config.pluginmanager.hasplugin("stackrig-browser"):
+        config.pluginmanager.register(sys.modules[__name__], "stackrig-browser")
 
 
 def keep_artifacts_on_failure(config: pytest.Config) -> None:
