@@ -63,6 +63,49 @@ def test_reset_puts_every_database_back_and_slices_them_per_worker(pytester: pyt
     pytester.runpytest_subprocess("-p", "no:randomly", "-n", "2").assert_outcomes(passed=4)
 
 
+def test_factories_and_sessions_on_another_database(pytester: pytest.Pytester) -> None:
+    """`rig.factory(F, database=...)` commits into the other database (the app sees the rows) and the
+    per-test reset removes them; `rig.session(database=...)` rolls back."""
+    pytester.makefile(".toml", stackrig=STACK)
+    write_sql(pytester.path)
+    pytester.makepyfile(test_factories="""
+        import factory, pytest
+        from sqlalchemy import Integer
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+        class Base(DeclarativeBase):
+            pass
+
+        class Stock(Base):
+            __tablename__ = "stock"
+            product: Mapped[int] = mapped_column(Integer, primary_key=True)
+            available: Mapped[int] = mapped_column(Integer)
+
+        class StockFactory(factory.alchemy.SQLAlchemyModelFactory):
+            class Meta:
+                model = Stock
+            product = factory.Sequence(lambda n: 1000 + n)
+            available = 7
+
+        @pytest.mark.parametrize("round", range(2))
+        def test_factory(rig, round):
+            inv = rig.sql("db", "inventory")
+            assert inv.execute("SELECT count(*) FROM stock").fetchone() == (2,)  # the seed only
+            made = rig.factory(StockFactory, database="inventory")(available=3 + round)
+            assert inv.execute("SELECT available FROM stock WHERE product = %s", (made.product,)).fetchone() \\
+                == (3 + round,)
+            assert rig.engine("db", database="inventory").url.database == "inventory"
+
+        def test_session(rig):
+            with rig.session("db", database="inventory") as s:
+                s.add(Stock(product=5, available=1))
+                s.commit()
+                assert s.get(Stock, 5) is not None
+            assert rig.sql("db", "inventory").execute("SELECT count(*) FROM stock").fetchone() == (2,)
+    """)
+    pytester.runpytest_subprocess("-p", "no:randomly").assert_outcomes(passed=3)
+
+
 def test_database_names_are_checked(stackfile: Callable[[str], Path]) -> None:
     with pytest.raises(ConfigError) as info:
         load_stack(stackfile('[services.db]\nkind = "postgres"\ndatabase = "shop"\n'

@@ -148,7 +148,7 @@ class Rig:
         """A psycopg 3 connection (autocommit) to the service's database — or to another database
         of the server (`databases.NAME`) — on the test's back door (never through the fault proxy);
         cached, reopened when it broke."""
-        part = database if database not in (None, self[name].attributes.get("database")) else None
+        part = self._part(name, database)
         conn = self._cached(name, "sql", "rig.sql", part)
         if getattr(conn, "closed", False) or getattr(conn, "broken", False):
             url = self[name].url if part is None else self[name].part(part).url
@@ -247,22 +247,30 @@ class Rig:
                                 f"{capability!r} here: {', '.join(names) or 'none'}")
         return names[0]
 
-    def engine(self, name: str | None = None) -> sqlalchemy.Engine:
-        """A SQLAlchemy engine on the service's database (cached per URL)."""
-        name = self._only(name, "sqlalchemy", "rig.engine")
-        return cast("sqlalchemy.Engine", self._cached(name, "sqlalchemy", "rig.engine").engine)
+    def _part(self, name: str, database: str | None) -> str | None:
+        """`database` when it names another database of the server than the service's own."""
+        return database if database not in (None, self[name].attributes.get("database")) else None
 
-    def factory(self, factory_cls: Any, service: str | None = None) -> Any:
-        """Bind a factory_boy SQLAlchemyModelFactory (and its sub-factories) to the service's database,
-        committing, so the app under test sees the rows; the per-test reset removes them."""
+    def engine(self, name: str | None = None, database: str | None = None) -> sqlalchemy.Engine:
+        """A SQLAlchemy engine on the service's database — or on another database of the server
+        (`databases.NAME`) — cached per URL."""
+        name = self._only(name, "sqlalchemy", "rig.engine")
+        return cast("sqlalchemy.Engine",
+                    self._cached(name, "sqlalchemy", "rig.engine", self._part(name, database)).engine)
+
+    def factory(self, factory_cls: Any, service: str | None = None, database: str | None = None) -> Any:
+        """Bind a factory_boy SQLAlchemyModelFactory (and its sub-factories) to the service's database
+        (or `database`, another of the server's), committing, so the app under test sees the rows; the
+        per-test reset removes them."""
         from sqlalchemy.orm import Session
 
         from ._factories import bind_factory
 
         name = self._only(service, "sqlalchemy", "rig.factory")
-        key = ("factory-session", name, self[name].url)
+        engine = self.engine(name, database)
+        key = ("factory-session", name, str(engine.url))
         if key not in self._clients:
-            self._clients[key] = Session(self.engine(name))
+            self._clients[key] = Session(engine)
         return bind_factory(factory_cls, self._clients[key])
 
     def end_test(self) -> None:
@@ -277,12 +285,13 @@ class Rig:
         return cast("AbstractContextManager[psycopg.Connection[Any]]",
                     self._factory(name, "transaction", "rig.transaction")(self[name]))
 
-    def session(self, service: str | None = None, **kwargs: Any) -> AbstractContextManager[sqlalchemy.orm.Session]:
+    def session(self, service: str | None = None, database: str | None = None,
+                **kwargs: Any) -> AbstractContextManager[sqlalchemy.orm.Session]:
         """A SQLAlchemy Session whose commits are savepoints of a transaction rolled back at the end:
-        ``with rig.session() as s: ...``."""
+        ``with rig.session() as s: ...`` (`database`: another database of the server)."""
         from ..isolation import sqlalchemy_session
 
-        session = sqlalchemy_session(self.engine(service), **kwargs)
+        session = sqlalchemy_session(self.engine(service, database), **kwargs)
         return cast("AbstractContextManager[sqlalchemy.orm.Session]", session)
 
     # -- load ---------------------------------------------------------------------------------
