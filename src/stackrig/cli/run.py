@@ -43,6 +43,8 @@ def run_command(file: str | None, command: list[str], report: str | None = None,
         child_env = dict(os.environ)
         child_env.update(record.env)
         child_env[STATE_ENV] = str(runner.state_path)
+        if record.runtime_bin:  # `npm test`, `go test` run on the runtimes the services ran on
+            child_env["PATH"] = os.pathsep.join([record.runtime_bin, child_env.get("PATH", os.defpath)])
         collect = runner.run_dir / "collect"
         if report or junit:
             (collect / "junit").mkdir(parents=True, exist_ok=True)

