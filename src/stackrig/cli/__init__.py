@@ -33,6 +33,9 @@ def _quick(argv: list[str]) -> int | None:
         elif opt.startswith("--file="):
             file = opt.split("=", 1)[1]
             args = args[1:]
+        elif opt == "--strict-versions":
+            os.environ["STACKRIG_STRICT_VERSIONS"] = "1"
+            args = args[1:]
         else:
             return None
     if not args:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Any
 
 import click
@@ -59,9 +60,13 @@ class _Lazy(click.Group):
 @click.group(cls=_Lazy, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-f", "--file", "file", type=click.Path(dir_okay=False), envvar="STACKRIG_FILE",
               help="The stack file (default: stackrig.toml or pyproject.toml here or in a parent folder).")
+@click.option("--strict-versions", is_flag=True,
+              help="Refuse a compose image's tag when that version is not installed (default: the nearest runs).")
 @click.version_option(package_name="stackrig")
 @click.pass_context
-def cli(ctx: click.Context, file: str | None) -> None:
+def cli(ctx: click.Context, file: str | None, strict_versions: bool) -> None:
     """Declare a stack in stackrig.toml; bring it up as real local processes; test against it."""
     ctx.ensure_object(dict)
     ctx.obj["file"] = file
+    if strict_versions:  # the loader here, `up -d`'s server and `run`'s command all read it
+        os.environ["STACKRIG_STRICT_VERSIONS"] = "1"

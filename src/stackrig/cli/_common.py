@@ -63,8 +63,8 @@ def stack_file(file: str | None) -> str:
     found = find_stack_path()
     if found is None:
         raise ConfigError(
-            f"no stackrig.toml (or pyproject.toml with [tool.stackrig]) in {os.getcwd()} or its parents",
-            hint="run `stackrig init` to write one, or pass -f/--file PATH")
+            f"no stackrig.toml (or pyproject.toml with [tool.stackrig], or compose file) in {os.getcwd()} or its "
+            "parents", hint="run `stackrig init` to write one, or pass -f/--file PATH (docker-compose.test.yml too)")
     return found
 
 

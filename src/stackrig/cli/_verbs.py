@@ -20,6 +20,7 @@ VERBS: list[tuple[str, str, str, bool]] = [
     ("scan", "scan", "Scan a service for security flaws through its OpenAPI schema (exit 1 on findings).", False),
     ("ci", "ci", "Write a CI pipeline (GitHub Actions, GitLab CI) for the stack, optionally sharded.", False),
     ("pact", "pact", "Contracts: verify pact files against a service of the stack; show what they hold.", False),
+    ("import", "import_", "Write the stackrig.toml of a docker-compose file (`stackrig import compose FILE`).", False),
     ("init", "init", "Write a commented starter stackrig.toml.", False),
     ("_serve", "serve", "Internal: own a detached stack until SIGTERM.", True),
 ]
@@ -34,8 +35,12 @@ Usage: stackrig [OPTIONS] COMMAND [ARGS]...
 
 Options:
   -f, --file FILE  The stack file (default: stackrig.toml, or pyproject.toml
-                   with [tool.stackrig], here or in a parent folder; also
+                   with [tool.stackrig], here or in a parent folder, else a
+                   docker-compose.test.yml or compose.yaml; also
                    $STACKRIG_FILE).
+  --strict-versions
+                   Refuse a compose image's tag when that version is not
+                   installed (default: the nearest runs, with a warning).
   --version        Show the version and exit.
   -h, --help       Show this message and exit.
 

@@ -35,6 +35,7 @@ class StackFile:
     services: dict[str, ServiceSpec]
     settings: SettingsSpec
     digest: str  # sha256 of the file's bytes: identifies "the same stack"
+    warnings: tuple[str, ...] = ()  # what loading it found that the run must say (compose: nearest versions, ...)
 
     @property
     def root(self) -> Path:

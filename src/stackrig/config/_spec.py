@@ -117,10 +117,14 @@ class ServerSpec(ServiceSpec, kw_only=True):
     """Keys of a kind that runs a server binary found by a provider."""
 
     version: str | None = None  # a constraint: "15", ">=14,<17", "~=7.2"
+    prefer_version: str | None = None  # a preference (a compose image's tag): else the nearest runs, with a warning
     path: str | None = None  # folder or file of the server binary
     port: Port | None = None
 
     def __post_init__(self) -> None:
+        if self.prefer_version is not None and not all(p.isdigit() for p in self.prefer_version.split(".")):
+            raise SpecError("prefer_version", f"prefer_version {self.prefer_version!r} is not a version such as "
+                                              '"13" or "6.2"')
         if self.version is not None:
             from packaging.specifiers import InvalidSpecifier
 

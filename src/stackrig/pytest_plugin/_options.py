@@ -34,4 +34,7 @@ def stack_file(config: pytest.Config) -> Path | None:
     pyproject = root / "pyproject.toml"
     if pyproject.is_file() and "[tool.stackrig" in pyproject.read_text(errors="replace"):
         return pyproject
+    for name in ("docker-compose.test.yml", "docker-compose.test.yaml", "compose.test.yaml", "compose.test.yml"):
+        if (root / name).is_file():  # a compose file made for tests (others: --stackrig-file or the ini option)
+            return root / name
     return None

@@ -44,8 +44,8 @@ class Stack:
         if path is None:
             found = find_stack_file()
             if found is None:
-                raise ConfigError("no stackrig.toml (or pyproject.toml with [tool.stackrig]) in this folder "
-                                  "or its parents", hint="run `stackrig init`, or pass the path")
+                raise ConfigError("no stackrig.toml (or pyproject.toml with [tool.stackrig], or compose file) in "
+                                  "this folder or its parents", hint="run `stackrig init`, or pass the path")
             path = found
         return cls(load_stack(path))
 

@@ -21,7 +21,7 @@ def await_ready(service: Service, deadline: float, cancelled: threading.Event) -
         assert probe is not None
         ok, code = wait_ready(probe, inst.target, deadline=deadline, exited=inst.process.poll,
                               cancelled=cancelled.is_set)
-        if ok:
+        if ok or (code == 0 and service.ready_on_exit()):
             probe = service.probe()  # fresh state (log offsets) for the next replica
             continue
         if cancelled.is_set():

@@ -185,6 +185,8 @@ class StackRunner:
         self.ctx = ctx = RunContext(self.run_id, self.stack.root, self.stack.path, logs, data, sockets,
                                     Watchdog(self.run_id, data_dir=str(data), folders=[str(sockets)]), user,
                                     settings=self.stack.settings)
+        for warning in self.stack.warnings:  # said with the run's own (the CLI's output, pytest's summary)
+            ctx.warn(warning)
         try:
             self._start_coverage()
             self.services = self._services_to_run(ctx)

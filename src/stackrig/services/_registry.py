@@ -44,6 +44,7 @@ BUILTIN_KINDS = {
     "nats": "stackrig.kinds.nats:KIND",
     "mqtt": "stackrig.kinds.mqtt:KIND",
     "aws": "stackrig.kinds.aws:KIND",
+    "toxiproxy": "stackrig.kinds.toxiproxy:KIND",
 }
 
 
@@ -216,10 +217,20 @@ def runtime_names() -> Iterable[str]:
     return RUNTIMES.keys()
 
 
-def load_stack(path: Path | str) -> StackFile:
-    """Read and validate a stack file against the installed kinds; raise :class:`ConfigError`."""
+def load_stack(path: Path | str, *, profiles: Iterable[str] = (), strict_versions: bool | None = None) -> StackFile:
+    """Read and validate a stack file against the installed kinds; raise :class:`ConfigError`.
+
+    A compose file (``.yml``/``.yaml``) goes to the compose front door, which maps it onto the kinds
+    and validates the result the same way (docs/compose.md); `profiles` and `strict_versions` are its."""
+    from ..config._find import is_compose_file
+
     try:
         kinds = registry()
     except StackrigError as exc:
         raise ConfigError(exc.message, file=path, hint=exc.hint) from None
+    if is_compose_file(path):
+        # a front door above this layer: looked up, like a kind, never imported
+        compose = importlib.import_module("stackrig.compose")
+        stack: StackFile = compose.load_stack(path, profiles=profiles, strict_versions=strict_versions)
+        return stack
     return _load_stack(path, kinds.specs(), runtime_names())

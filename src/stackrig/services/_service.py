@@ -237,8 +237,13 @@ class Service:
     def find_binary(self) -> Binary:
         """The kind's executable from the providers, honouring the spec's `version` and `path`."""
         assert self.binary_spec is not None, f"{type(self).__name__} declares no binary_spec"
+        from ._providers import strict_versions
+
         self.binary = find_binary(self.binary_spec, service=self.name, version=getattr(self.spec, "version", None),
-                                  path=getattr(self.spec, "path", None), root=self.ctx.stack_root)
+                                  path=getattr(self.spec, "path", None), root=self.ctx.stack_root,
+                                  prefer=getattr(self.spec, "prefer_version", None), strict=strict_versions())
+        if self.binary.note:
+            self.ctx.warn(self.binary.note)
         self.source = f"{self.binary.source} {self.binary.version}"
         return self.binary
 
@@ -294,6 +299,10 @@ class Service:
 
     def default_probe(self) -> Probe | None:
         return TcpProbe()
+
+    def ready_on_exit(self) -> bool:
+        """A one-off job: its process exiting 0 is being ready (and is no failure afterwards)."""
+        return False
 
     def after_ready(self, deadline: float) -> None:
         """Work that needs the running server."""

@@ -4,6 +4,8 @@ Taps on SNS topics, SQS queues to peek at, and a per-test reset whose noop costs
 Keys and behaviour: docs/kinds/aws.md.
 """
 
+from typing import Any
+
 from ...services import ServiceKind
 from ._client import connect_events, connect_queues
 from ._reset import make_reset
@@ -11,6 +13,14 @@ from ._service import MOTO, AwsService
 from ._spec import AwsSpec
 
 __all__ = ["KIND", "MOTO", "AwsService", "AwsSpec"]
+
+
+def _compose() -> Any:
+    """The images this kind runs for a compose file (docs/compose.md): ``_compose.py``."""
+    from ._compose import IMAGE
+
+    return IMAGE
+
 
 KIND = ServiceKind(
     name="aws",
@@ -22,4 +32,5 @@ KIND = ServiceKind(
     reset=make_reset,
     python_modules={"boto3": "taps, rig.publish(), rig.queue() and the per-test reset"},
     docs="docs/kinds/aws.md",
+    compose=_compose,
 )

@@ -91,6 +91,14 @@ def make_reset(spec: ServiceSpec, endpoint: Endpoint) -> TestReset:
     return _StubReset(endpoint, spec)
 
 
+
+def _compose() -> Any:
+    """The images this kind runs for a compose file (docs/compose.md): ``_compose.py``."""
+    from ._compose import IMAGE
+
+    return IMAGE
+
+
 KIND = ServiceKind(
     name="http-stub",
     spec=HttpStubSpec,
@@ -99,4 +107,5 @@ KIND = ServiceKind(
     clients={"stub": stub_client},
     reset=make_reset,
     docs="docs/stubs.md",
+    compose=_compose,
 )

@@ -4,6 +4,8 @@ Taps and publishing with paho-mqtt (``rig.events``, ``rig.publish``); retained m
 to the baseline after each test.  Keys and behaviour: docs/kinds/mqtt.md.
 """
 
+from typing import Any
+
 from ...services import ServiceKind
 from ._events import MqttEvents, connect_events
 from ._reset import RetainedReset, make_reset
@@ -11,6 +13,14 @@ from ._service import AMQTT, MOSQUITTO, MQTT, MqttService
 from ._spec import MqttSpec
 
 __all__ = ["AMQTT", "KIND", "MOSQUITTO", "MQTT", "MqttEvents", "MqttService", "MqttSpec", "RetainedReset"]
+
+
+def _compose() -> Any:
+    """The images this kind runs for a compose file (docs/compose.md): ``_compose.py``."""
+    from ._compose import IMAGE
+
+    return IMAGE
+
 
 KIND = ServiceKind(
     name="mqtt",
@@ -22,4 +32,5 @@ KIND = ServiceKind(
     slicer=None,  # under pytest-xdist every worker runs its own broker: client ids are broker-wide
     python_modules={"paho.mqtt": "rig.events() and rig.publish() (paho-mqtt)"},
     docs="docs/kinds/mqtt.md",
+    compose=_compose,
 )

@@ -36,6 +36,14 @@ def make_reset(spec: ServiceSpec, endpoint: Endpoint) -> TestReset | None:
     return make(spec, endpoint)
 
 
+
+def _compose() -> Any:
+    """The images this kind runs for a compose file (docs/compose.md): ``_compose.py``."""
+    from ._compose import IMAGE
+
+    return IMAGE
+
+
 KIND = ServiceKind(
     name="nats",
     spec=NatsSpec,
@@ -46,4 +54,5 @@ KIND = ServiceKind(
     reset=make_reset,
     slicer=None,  # a nats-server starts in milliseconds: each pytest-xdist worker runs its own
     docs="docs/kinds/nats.md",
+    compose=_compose,
 )

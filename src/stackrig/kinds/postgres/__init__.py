@@ -3,6 +3,8 @@
 Keys: docs/stack-file.md#postgres; isolation: docs/isolation.md.
 """
 
+from typing import Any
+
 from ...services import ServiceKind
 from . import _client
 from ._reset import make_reset
@@ -11,6 +13,14 @@ from ._slice import pg_slice
 from ._spec import PostgresSpec
 
 __all__ = ["KIND", "POSTGRES", "PostgresService", "PostgresSpec"]
+
+
+def _compose() -> Any:
+    """The images this kind runs for a compose file (docs/compose.md): ``_compose.py``."""
+    from ._compose import IMAGE
+
+    return IMAGE
+
 
 KIND = ServiceKind(
     name="postgres",
@@ -22,4 +32,5 @@ KIND = ServiceKind(
     slicer=pg_slice,
     python_modules={"psycopg": "rig.sql() and per-test reset", "sqlalchemy": "rig.engine(), rig.factory()"},
     docs="docs/stack-file.md#kind--postgres",
+    compose=_compose,
 )

@@ -14,17 +14,32 @@ _NODE = ("node", "nodejs", "npm", "npx", "yarn", "pnpm")
 __all__ = ["ProcessService"]
 
 
+class _Exited:
+    """A job's probe: it never passes; the job is ready when its process exited 0 (`ready_on_exit`)."""
+
+    def describe(self) -> str:
+        return "the job to exit 0"
+
+    def check(self, target: object) -> bool:
+        return False
+
+
 class ProcessService(Service):
     spec: ProcessSpec
 
     def wants_ports(self) -> int:
-        return self.spec.replicas if self.spec.port is not False else 0
+        return self.spec.replicas if self.spec.port is not False and not self.spec.job else 0
+
+    def ready_on_exit(self) -> bool:
+        return self.spec.job
 
     def fixed_port(self) -> int | None:
         port = self.spec.port
         return port if isinstance(port, int) and not isinstance(port, bool) else None
 
     def default_probe(self) -> Probe | None:
+        if self.spec.job:
+            return _Exited()
         return TcpProbe() if self.spec.port is not False else None
 
     def cwd(self) -> Path:

@@ -29,6 +29,7 @@ class ProcessSpec(ServiceSpec, kw_only=True):
     build_outputs: list[str] = []  # globs that must exist after a build (a missing one rebuilds)
     build_timeout: Annotated[float, msgspec.Meta(gt=0)] = 600.0
     coverage: bool | CoverageSpec = False  # measure the service's code while the tests run
+    job: bool = False  # a one-off job (a migration): ready once it exited 0; no port
 
     interpolated: ClassVar[tuple[str, ...]] = ("command", "build", "env", "export")
 
@@ -38,6 +39,8 @@ class ProcessSpec(ServiceSpec, kw_only=True):
             raise SpecError("command", "command must not be empty")
         if self.build is not None and (not self.build or any(not c.strip() for c in self._builds())):
             raise SpecError("build", "build must not be empty (remove the key to have no build)")
+        if self.job and (self.replicas > 1 or self.port not in (True, False)):
+            raise SpecError("job", "a job runs once, without a port: remove `replicas` and `port`")
         if self.build is None and (self.build_inputs or self.build_outputs):
             raise SpecError("build_inputs" if self.build_inputs else "build_outputs",
                             "`build_inputs`/`build_outputs` without a `build` command")

@@ -4,6 +4,8 @@ cached prepared node, with taps, publishing, queues, a per-test purge and a vhos
 Keys and everything else: docs/kinds/rabbitmq.md.
 """
 
+from typing import Any
+
 from ...services import ServiceKind
 from ._client import connect_events
 from ._queues import connect_queues
@@ -13,6 +15,14 @@ from ._slice import rabbit_slice
 from ._spec import RabbitSpec
 
 __all__ = ["KIND", "RABBITMQ", "RabbitService", "RabbitSpec"]
+
+
+def _compose() -> Any:
+    """The images this kind runs for a compose file (docs/compose.md): ``_compose.py``."""
+    from ._compose import IMAGE
+
+    return IMAGE
+
 
 KIND = ServiceKind(
     name="rabbitmq",
@@ -25,4 +35,5 @@ KIND = ServiceKind(
     slicer=rabbit_slice,
     python_modules={"aio_pika": "rig.events(), rig.publish(), rig.queue() and the per-test purge"},
     docs="docs/kinds/rabbitmq.md",
+    compose=_compose,
 )

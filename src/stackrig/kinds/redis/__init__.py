@@ -3,6 +3,8 @@
 Keys: docs/stack-file.md#redis.
 """
 
+from typing import Any
+
 from ...services import ServiceKind
 from ._client import connect, make_reset, redis_slice
 from ._events import RedisEvents
@@ -10,6 +12,14 @@ from ._service import REDIS, RedisService
 from ._spec import RedisSpec
 
 __all__ = ["KIND", "REDIS", "RedisService", "RedisSpec"]
+
+
+def _compose() -> Any:
+    """The images this kind runs for a compose file (docs/compose.md): ``_compose.py``."""
+    from ._compose import IMAGE
+
+    return IMAGE
+
 
 KIND = ServiceKind(
     name="redis",
@@ -21,4 +31,5 @@ KIND = ServiceKind(
     slicer=redis_slice,
     python_modules={"redis": "rig.redis() and per-test flush"},
     docs="docs/stack-file.md#kind--redis",
+    compose=_compose,
 )

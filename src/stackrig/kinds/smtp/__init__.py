@@ -67,6 +67,14 @@ def make_reset(spec: ServiceSpec, endpoint: Endpoint) -> TestReset:
     return _Clear(endpoint)
 
 
+
+def _compose() -> Any:
+    """The images this kind runs for a compose file (docs/compose.md): ``_compose.py``."""
+    from ._compose import IMAGE
+
+    return IMAGE
+
+
 KIND = ServiceKind(
     name="smtp",
     spec=SmtpSpec,
@@ -75,4 +83,5 @@ KIND = ServiceKind(
     clients={"mail": mailbox},
     reset=make_reset,
     docs="docs/stack-file.md#kind--smtp",
+    compose=_compose,
 )
