@@ -147,6 +147,19 @@ def test_doctor_lists_providers(stackfile: Callable[[str], Path]) -> None:
     assert "ok    service db (postgres): " in done.stdout and "ok    service c (redis): " in done.stdout
 
 
+def test_doctor_shows_the_runtimes_a_process_names(stackfile: Callable[[str], Path]) -> None:
+    path = stackfile('[services.app]\nkind = "process"\nbuild = "${go} build ."\ncommand = "${node} app.js"\n'
+                     '[services.plain]\nkind = "process"\ncommand = "${python} app.py"\n')
+    done = run_cli("doctor", cwd=path.parent, env={**os.environ, "STACKRIG_PROVIDERS": "path"})
+    assert done.returncode == 1  # only stack-file paths: each runtime named fails with its hint
+    assert "service 'app': no go runtime found" in done.stdout and "service 'app': no node runtime found" in done.stdout
+    assert "ok    service plain (process): no binary needed" in done.stdout
+    found = run_cli("doctor", cwd=path.parent)
+    for runtime in ("go", "node"):
+        if f"no {runtime} runtime found" not in found.stdout:
+            assert f"ok    service app (process): {runtime} " in found.stdout
+
+
 def test_doctor_fails_on_unsatisfiable_version(stackfile: Callable[[str], Path]) -> None:
     path = stackfile('[services.db]\nkind = "postgres"\nversion = "9.6"\n')
     done = run_cli("doctor", cwd=path.parent)

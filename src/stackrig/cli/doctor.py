@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 from pathlib import Path
 
@@ -18,6 +19,16 @@ __all__ = ["command"]
 
 def command() -> click.Command:
     return doctor
+
+
+def _runtimes_named(service: object) -> list[str]:
+    """The runtimes (`${node}`, `${npm}`, `${go}`) any value of a service's table names."""
+    import re
+
+    import msgspec
+
+    text = json.dumps(msgspec.to_builtins(service))
+    return sorted({m for m in re.findall(r"\$\{(\w+)\}", text) if m in RUNTIMES})
 
 
 def _ok(text: str) -> None:
@@ -79,9 +90,17 @@ def doctor(ctx: click.Context) -> None:
         reg = registry()
         for name, service in stack.services.items():
             kind = reg.get(service.kind)
-            if kind.binary is None:
+            used = _runtimes_named(service)
+            if kind.binary is None and not used:
                 _ok(f"service {name} ({service.kind}): no binary needed")
-            else:
+            for runtime in used:  # ${node}, ${npm}, ${go} in its command, build, env
+                try:
+                    b = find_binary(RUNTIMES[runtime], service=name)
+                    _ok(f"service {name} ({service.kind}): {runtime} {b.version} from {b.source} at {b.exe}")
+                except StackrigError as exc:
+                    problems += 1
+                    _fail(str(exc))
+            if kind.binary is not None:
                 try:
                     b = find_binary(kind.binary, service=name, version=getattr(service, "version", None),
                                     path=getattr(service, "path", None), root=stack.root)
