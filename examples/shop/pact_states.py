@@ -1,12 +1,12 @@
-"""Provider states of the shop API, for ``stackrig pact verify --provider api``.
+"""Provider states of the shop API, for ``stackrig pact verify --provider api`` (and the
+``pact_verify`` fixture): the stack file names this module (``[stackrig] pact_states``).
 
-Each state writes real rows through the stack's ``DATABASE_URL`` (psycopg); stackrig resets the
-database to ``seed.sql`` and flushes Redis (the product cache) before every interaction, so a state
+Each state writes real rows through the stack's ``DATABASE_URL`` (psycopg); stackrig resets both
+databases to their seeds and flushes Redis (the product cache) before every interaction, so a state
 only adds what it names.  From the shop's folder::
 
-    stackrig pact verify ../shop-pact/pacts --provider api --states ../shop-pact/shop_states.py
-
-(or, once the stack file names it, ``pact_states = "../shop-pact/shop_states.py"``).
+    npm --prefix web ci && npm --prefix web test        # the web client's consumer test writes the pact
+    stackrig pact verify pacts --provider api
 """
 
 from __future__ import annotations
@@ -24,33 +24,29 @@ def _connect(env: dict[str, str]) -> psycopg.Connection:  # type: ignore[type-ar
     return psycopg.connect(env["DATABASE_URL"], autocommit=True)
 
 
-def _columns(conn: psycopg.Connection, table: str) -> set[str]:  # type: ignore[type-arg]
-    rows = conn.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %s", (table,))
-    return {r[0] for r in rows.fetchall()}
-
-
 @provider_state("a product with id {id} exists")
 def product_exists(id: int, env: dict[str, str], name: str = "Espresso cup", description: str = "Porcelain, 80 ml",
-                   price_cents: int = 1200) -> dict[str, int]:
-    """The product with that id, with these values (params of the state override them).  The shop's
-    schema is changing (stock moves to the inventory service): a `stock` column is filled if there."""
-    values: dict[str, object] = {"id": id, "name": name, "description": description, "price_cents": price_cents}
+                   price_cents: int = 1200, available: int = 25) -> dict[str, int]:
+    """The product with that id, with these values (params of the state override them), and its stock
+    in the inventory service's database."""
     with _connect(env) as conn:
-        if "stock" in _columns(conn, "products"):
-            values["stock"] = 25
-        names = ", ".join(values)
-        updates = ", ".join(f"{k} = EXCLUDED.{k}" for k in values if k != "id")
-        conn.execute(f"INSERT INTO products ({names}) OVERRIDING SYSTEM VALUE VALUES "
-                     f"({', '.join(['%s'] * len(values))}) ON CONFLICT (id) DO UPDATE SET {updates}",
-                     tuple(values.values()))
+        conn.execute("INSERT INTO products (id, name, description, price_cents) OVERRIDING SYSTEM VALUE"
+                     " VALUES (%s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name,"
+                     " description = EXCLUDED.description, price_cents = EXCLUDED.price_cents",
+                     (id, name, description, price_cents))
+    with psycopg.connect(env["INVENTORY_DATABASE_URL"], autocommit=True) as inventory:
+        inventory.execute("INSERT INTO stock (product_id, available) VALUES (%s, %s) ON CONFLICT (product_id)"
+                          " DO UPDATE SET available = EXCLUDED.available, reserved = 0", (id, available))
     return {"id": id}
 
 
 @provider_state("no products exist")
 def no_products(env: dict[str, str]) -> None:
-    """An empty catalogue (orders keep their items: the product reference becomes NULL)."""
+    """An empty catalogue (orders keep their items: the product reference becomes NULL), and no stock."""
     with _connect(env) as conn:
         conn.execute("DELETE FROM products")
+    with psycopg.connect(env["INVENTORY_DATABASE_URL"], autocommit=True) as inventory:
+        inventory.execute("DELETE FROM stock")
 
 
 @provider_state("a user with email {email} exists")

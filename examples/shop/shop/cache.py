@@ -15,7 +15,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-__all__ = ["ProductCache", "product_key"]
+__all__ = ["ProductCache", "connect_redis", "product_key"]
 
 log = logging.getLogger("shop")
 
@@ -27,19 +27,9 @@ def product_key(product_id: int) -> str:
 class ProductCache:
     """Best-effort get/put/invalidate; a disabled cache (no REDIS_URL) always misses."""
 
-    def __init__(self, url: str | None, *, ttl_s: int = 300, timeout_s: float = 0.5) -> None:
+    def __init__(self, redis: aioredis.Redis | None, *, ttl_s: int = 300) -> None:
         self._ttl_s = ttl_s
-        self._redis: aioredis.Redis | None = None
-        if url:
-            # Short timeouts and no retries: a dead Redis must cost a request
-            # little before it falls back to the database.
-            self._redis = aioredis.Redis.from_url(
-                url,
-                decode_responses=True,
-                socket_timeout=timeout_s,
-                socket_connect_timeout=timeout_s,
-                retry=None,
-            )
+        self._redis = redis
 
     async def get(self, product_id: int) -> dict[str, Any] | None:
         if self._redis is None:
@@ -74,6 +64,14 @@ class ProductCache:
         except RedisError as exc:
             log.warning("cache invalidation of products %s failed: %s", list(product_ids), exc)
 
-    async def close(self) -> None:
-        if self._redis is not None:
-            await self._redis.aclose()
+
+def connect_redis(url: str | None, *, timeout_s: float = 0.5) -> aioredis.Redis | None:
+    """The app's Redis client (shared by the cache and the login limit), or None without a URL.
+
+    Short timeouts and no retries: a dead Redis must cost a request little before the cache
+    falls back to the database."""
+    if not url:
+        return None
+    return aioredis.Redis.from_url(
+        url, decode_responses=True, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, retry=None
+    )

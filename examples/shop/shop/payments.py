@@ -4,7 +4,8 @@ The gateway API is ``POST {PAYMENT_GATEWAY_URL}/charges`` with JSON
 ``{"amount_cents", "currency", "order_id"}``; 200/201 is a charge (its JSON
 ``id``, if any, is kept), 402 a decline.  Anything else — a time-out, a refused
 connection, a 5xx or an unexpected answer — is a gateway failure and counts
-towards opening the breaker; a decline does not (the gateway worked).
+towards opening the breaker; a decline does not (the gateway worked).  What
+becomes of the order is the caller's business (the saga cancels it).
 """
 
 from __future__ import annotations
@@ -53,15 +54,14 @@ class PaymentGateway:
             self.breaker.record_failure()
             log.warning("payment gateway timed out for order %s: %r", order_id, exc)
             raise ApiError(
-                504, f"payment gateway at {self.base_url} timed out; the order stays pending, retry later"
+                504, f"payment gateway at {self.base_url} timed out"
             ) from exc
         except httpx.TransportError as exc:
             self.breaker.record_failure()
             log.warning("payment gateway unreachable for order %s: %r", order_id, exc)
             raise ApiError(
                 502,
-                f"payment gateway at {self.base_url} is unreachable ({exc.__class__.__name__}); "
-                "the order stays pending, retry later",
+                f"payment gateway at {self.base_url} is unreachable ({exc.__class__.__name__})",
             ) from exc
 
         if response.status_code in (200, 201):
@@ -70,7 +70,7 @@ class PaymentGateway:
         if response.status_code == 402:
             self.breaker.record_success()
             raise ApiError(
-                402, f"payment declined by the gateway: {_reason(response)}; the order stays pending"
+                402, f"payment declined by the gateway: {_reason(response)}"
             )
         self.breaker.record_failure()
         log.warning(
@@ -81,8 +81,7 @@ class PaymentGateway:
         )
         raise ApiError(
             502,
-            f"payment gateway answered {response.status_code} (expected 200, 201 or 402); "
-            "the order stays pending, retry later",
+            f"payment gateway answered {response.status_code} (expected 200, 201 or 402)",
         )
 
     async def close(self) -> None:

@@ -8,11 +8,16 @@ from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
+from shop.bus import Bus
 from shop.cache import ProductCache
 from shop.config import Settings
 from shop.db import Conn, Pool
+from shop.images import ImageStore
+from shop.live import OrderHub
 from shop.mailer import Mailer
 from shop.payments import PaymentGateway
+from shop.ratelimit import LoginLimiter
+from shop.shipping import ShippingClient
 
 __all__ = ["AppState", "DbConn", "State", "app_state", "connection"]
 
@@ -22,8 +27,18 @@ class AppState:
     settings: Settings
     pool: Pool
     cache: ProductCache
+    limiter: LoginLimiter
     mailer: Mailer
     gateway: PaymentGateway | None
+    shipping: ShippingClient | None
+    images: ImageStore | None
+    hub: OrderHub
+    bus: Bus | None
+
+    def published(self) -> None:
+        """Something was written to the outbox: have the publisher send it now."""
+        if self.bus is not None:
+            self.bus.wake()
 
 
 def app_state(request: Request) -> AppState:

@@ -3,6 +3,9 @@
 The seeds' ``TestDataFactory`` / ``CrossStackDataFactory`` patterns: consistent users, products,
 orders whose items and payments reference each other and add up.  Rows are committed, so the API
 under test sees them; stackrig's per-test reset removes them, so nothing needs cleaning up.
+
+A product's stock is the inventory service's, in the other database: a test that orders a factory
+product stocks it with the ``stock_product`` fixture (``stock_product(ProductFactory(), 10)``).
 """
 
 from __future__ import annotations
@@ -37,11 +40,12 @@ class ProductFactory(_Base):
 
     name = factory.Sequence(lambda n: f"Product {n}")
     price_cents = 1500
-    stock = 10
+    weight_g = 500
 
 
 class OrderFactory(_Base):
-    """An order of `items_count` line items, `quantity` of each; total_cents is the sum of the items it made.
+    """An order of `items_count` line items, `quantity` of each; subtotal_cents is the sum of the
+    items it made, total_cents that plus `shipping_cents`.
 
     The first line is of `product` (``product__price_cents=700`` sets its price), each further line
     of a product of its own, created by ProductFactory (bound with the rest by ``rig.factory``):
@@ -63,7 +67,9 @@ class OrderFactory(_Base):
     currency = "EUR"
     items = factory.LazyAttribute(
         lambda o: [OrderItemFactory.build(order=None, product=p, quantity=o.quantity) for p in o.products])
-    total_cents = factory.LazyAttribute(lambda o: sum(i.quantity * i.unit_price_cents for i in o.items))
+    subtotal_cents = factory.LazyAttribute(lambda o: sum(i.quantity * i.unit_price_cents for i in o.items))
+    shipping_cents = 490
+    total_cents = factory.LazyAttribute(lambda o: o.subtotal_cents + o.shipping_cents)
 
 
 class OrderItemFactory(_Base):

@@ -1,6 +1,8 @@
 """The shop's tables as SQLAlchemy models, for the test side (factories and direct checks).
 
-The app itself uses plain SQL; tests map the same tables to build consistent data quickly.
+The app itself uses plain SQL; tests map the same tables to build consistent data quickly.  (The
+inventory's tables live in the other database; tests stock a factory's product there with the
+``stock_product`` fixture.)
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ class Product(Base):
     name: Mapped[str]
     description: Mapped[str] = mapped_column(default="")
     price_cents: Mapped[int]
-    stock: Mapped[int]
+    weight_g: Mapped[int] = mapped_column(default=500)
+    image_key: Mapped[str | None] = mapped_column(default=None)
+    image_type: Mapped[str | None] = mapped_column(default=None)
     version: Mapped[int] = mapped_column(default=1)
 
 
@@ -40,8 +44,12 @@ class Order(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(default="pending")
+    reason: Mapped[str | None] = mapped_column(default=None)
+    subtotal_cents: Mapped[int]
+    shipping_cents: Mapped[int] = mapped_column(default=0)
     total_cents: Mapped[int]
     currency: Mapped[str] = mapped_column(default="EUR")
+    country: Mapped[str] = mapped_column(default="DE")
     user: Mapped[User] = relationship(back_populates="orders")
     items: Mapped[list[OrderItem]] = relationship(back_populates="order", passive_deletes=True)
     payment: Mapped[Payment | None] = relationship(back_populates="order", passive_deletes=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import redis
-from _support import RegisteredUser
+from _support import RegisteredUser, png
 
 
 def key(product: dict[str, Any]) -> str:
@@ -41,12 +41,12 @@ def test_update_invalidates_and_next_read_returns_new_data(
     api.get(f"/products/{product['id']}")
     assert cache.exists(key(product))
 
-    body = {"name": product["name"], "price_cents": 999, "stock": 3, "version": product["version"]}
+    body = {"name": product["name"], "price_cents": 999, "weight_g": 300, "version": product["version"]}
     assert api.put(f"/products/{product['id']}", json=body, headers=user.headers).status_code == 200
     assert not cache.exists(key(product)), "the update left a stale cache entry"
 
     read = api.get(f"/products/{product['id']}").json()
-    assert (read["price_cents"], read["stock"], read["version"]) == (999, 3, product["version"] + 1)
+    assert (read["price_cents"], read["weight_g"], read["version"]) == (999, 300, product["version"] + 1)
     assert json.loads(str(cache.get(key(product)))) == read
 
 
@@ -60,13 +60,25 @@ def test_delete_invalidates(
     assert not cache.exists(key(product)), "a miss must not be cached"
 
 
-def test_order_invalidates_the_products_it_takes_stock_from(
+def test_an_image_upload_invalidates(
     api: httpx.Client, cache: redis.Redis, user: RegisteredUser, product: dict[str, Any]
 ) -> None:
+    api.get(f"/products/{product['id']}")
+    assert json.loads(str(cache.get(key(product))))["image_url"] is None
+    uploaded = api.put(f"/products/{product['id']}/image", content=png(),
+                       headers={**user.headers, "Content-Type": "image/png"})
+    assert uploaded.status_code == 200, uploaded.text
+    assert not cache.exists(key(product))
+    assert api.get(f"/products/{product['id']}").json()["image_url"] == f"/products/{product['id']}/image"
+
+
+def test_orders_leave_the_cache_alone(
+    api: httpx.Client, cache: redis.Redis, user: RegisteredUser, product: dict[str, Any]
+) -> None:
+    """Stock is the inventory's, not in the cached product: an order changes nothing cached."""
     api.get(f"/products/{product['id']}")
     order = api.post(
         "/orders", json={"items": [{"product_id": product["id"], "quantity": 1}]}, headers=user.headers
     )
     assert order.status_code == 201, order.text
-    assert not cache.exists(key(product))
-    assert api.get(f"/products/{product['id']}").json()["stock"] == product["stock"] - 1
+    assert json.loads(str(cache.get(key(product)))) == product

@@ -12,7 +12,7 @@ from _support import RegisteredUser, assert_error
 def update(
     api: httpx.Client, user: RegisteredUser, product: dict[str, Any], version: int, **fields: Any
 ) -> httpx.Response:
-    body = {k: product[k] for k in ("name", "description", "price_cents", "stock")} | fields
+    body = {k: product[k] for k in ("name", "description", "price_cents", "weight_g")} | fields
     return api.put(f"/products/{product['id']}", json={**body, "version": version}, headers=user.headers)
 
 
@@ -32,7 +32,7 @@ def test_stale_version_is_409_and_leaves_the_row_unchanged(
     assert update(api, user, product, version=1, name="first writer").status_code == 200
     before = db.execute("SELECT * FROM products WHERE id = %s", (product["id"],)).fetchone()
 
-    stale = update(api, user, product, version=1, name="second writer", stock=0)
+    stale = update(api, user, product, version=1, name="second writer", weight_g=0)
     message = assert_error(stale, 409, "conflict", "version 2", "version 1")
     assert "retry" in message
 

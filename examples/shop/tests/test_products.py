@@ -1,4 +1,5 @@
-"""Products CRUD and validation, checked over HTTP and in the database."""
+"""Products CRUD and validation, checked over HTTP and in the database; a new product's stock goes
+to the inventory service."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from _support import RegisteredUser, assert_error, unique
+from _support import RegisteredUser, assert_error, unique, until
+
+from stackrig import Rig
 
 
 def test_create_read_update_delete(
@@ -17,7 +20,7 @@ def test_create_read_update_delete(
     name = unique("lamp")
     created = api.post(
         "/products",
-        json={"name": name, "description": "warm light", "price_cents": 4999, "stock": 7},
+        json={"name": name, "description": "warm light", "price_cents": 4999, "weight_g": 1200, "stock": 7},
         headers=user.headers,
     )
     assert created.status_code == 201, created.text
@@ -27,14 +30,15 @@ def test_create_read_update_delete(
         "name": name,
         "description": "warm light",
         "price_cents": 4999,
-        "stock": 7,
+        "weight_g": 1200,
         "version": 1,
+        "image_url": None,
     }
     assert api.get(f"/products/{product['id']}").json() == product
 
     updated = api.put(
         f"/products/{product['id']}",
-        json={"name": name, "description": "warmer light", "price_cents": 5499, "stock": 6, "version": 1},
+        json={"name": name, "description": "warmer light", "price_cents": 5499, "weight_g": 1100, "version": 1},
         headers=user.headers,
     )
     assert updated.status_code == 200, updated.text
@@ -42,18 +46,39 @@ def test_create_read_update_delete(
         **product,
         "description": "warmer light",
         "price_cents": 5499,
-        "stock": 6,
+        "weight_g": 1100,
         "version": 2,
     }
     row = db.execute(
-        "SELECT description, price_cents, stock, version FROM products WHERE id = %s", (product["id"],)
+        "SELECT description, price_cents, weight_g, version FROM products WHERE id = %s", (product["id"],)
     )
-    assert row.fetchone() == ("warmer light", 5499, 6, 2)
+    assert row.fetchone() == ("warmer light", 5499, 1100, 2)
 
     deleted = api.delete(f"/products/{product['id']}", headers=user.headers)
     assert deleted.status_code == 204 and deleted.content == b""
     assert_error(api.get(f"/products/{product['id']}"), 404, f"product {product['id']} not found")
     assert db.execute("SELECT count(*) FROM products WHERE id = %s", (product["id"],)).fetchone() == (0,)
+
+
+def test_a_new_products_stock_goes_to_the_inventory(
+    rig: Rig, api: httpx.Client, db: psycopg.Connection[Any], user: RegisteredUser
+) -> None:
+    tap = rig.events("events", "products.>")
+    created = api.post("/products", json={"name": unique("kettle"), "price_cents": 3900, "stock": 12},
+                       headers=user.headers)
+    assert created.status_code == 201, created.text
+    product_id = created.json()["id"]
+    event = tap.wait_for("products.created", match={"product_id": product_id})
+    assert event.body == {"product_id": product_id, "stock": 12}
+    assert event.meta["stream"] == "SHOP"  # the orders' stream: the inventory sees it before any order of it
+    inventory = rig.http("inventory")
+    stocked = until(lambda: inventory.get(f"/stock/{product_id}").status_code == 200)
+    assert stocked, "the inventory never stocked the product"
+    assert inventory.get(f"/stock/{product_id}").json() == {"product_id": product_id, "available": 12, "reserved": 0}
+    # the catalogue keeps no stock: the inventory's database does
+    assert "stock" not in created.json()
+    assert db.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'products'"
+                      " AND column_name = 'stock'").fetchone() == (0,)
 
 
 def test_list_contains_created_products_in_id_order(
@@ -77,13 +102,13 @@ def test_list_contains_created_products_in_id_order(
 def test_missing_product_is_404(api: httpx.Client, user: RegisteredUser) -> None:
     missing = 2**62
     assert_error(api.get(f"/products/{missing}"), 404, "not found")
-    body = {"name": "x", "price_cents": 1, "stock": 1, "version": 1}
+    body = {"name": "x", "price_cents": 1, "version": 1}
     assert_error(api.put(f"/products/{missing}", json=body, headers=user.headers), 404, "not found")
     assert_error(api.delete(f"/products/{missing}", headers=user.headers), 404, "not found")
 
 
 def test_writes_need_a_token(api: httpx.Client, product: dict[str, Any], db: psycopg.Connection[Any]) -> None:
-    body = {"name": "x", "price_cents": 1, "stock": 1}
+    body = {"name": "x", "price_cents": 1}
     assert_error(api.post("/products", json=body), 401)
     assert_error(api.put(f"/products/{product['id']}", json={**body, "version": 1}), 401)
     assert_error(api.delete(f"/products/{product['id']}"), 401)
@@ -99,7 +124,9 @@ def test_writes_need_a_token(api: httpx.Client, product: dict[str, Any], db: psy
         ({"price_cents": "cheap"}, "body.price_cents"),
         ({"stock": -5}, "body.stock"),
         ({"stock": 1.5}, "body.stock"),
+        ({"weight_g": 40_000}, "body.weight_g"),
         ({"name": ""}, "body.name"),
+        ({"name": "nul\x00byte"}, "body.name"),
         ({"name": None}, "body.name"),
         ({"colour": "red"}, "body.colour"),
     ],
@@ -108,7 +135,9 @@ def test_writes_need_a_token(api: httpx.Client, product: dict[str, Any], db: psy
         "text-price",
         "negative-stock",
         "fractional-stock",
+        "too-heavy",
         "empty-name",
+        "nul-in-name",
         "null-name",
         "unknown-field",
     ],
@@ -126,9 +155,17 @@ def test_invalid_product_is_422_and_stores_nothing(
 def test_update_without_version_is_422(
     api: httpx.Client, user: RegisteredUser, product: dict[str, Any]
 ) -> None:
-    body = {"name": "new", "price_cents": 1, "stock": 1}
+    body = {"name": "new", "price_cents": 1}
     assert_error(api.put(f"/products/{product['id']}", json=body, headers=user.headers), 422, "body.version")
 
 
-def test_non_numeric_id_is_422(api: httpx.Client) -> None:
-    assert_error(api.get("/products/abc"), 422, "path.product_id")
+def test_stock_is_not_updated_through_the_catalogue(
+    api: httpx.Client, user: RegisteredUser, product: dict[str, Any]
+) -> None:
+    body = {"name": product["name"], "price_cents": 1, "stock": 99, "version": product["version"]}
+    assert_error(api.put(f"/products/{product['id']}", json=body, headers=user.headers), 422, "body.stock")
+
+
+@pytest.mark.parametrize("product_id", ["abc", "0", str(2**63)], ids=["not-a-number", "zero", "over-bigint"])
+def test_an_id_that_cannot_be_a_product_is_422(api: httpx.Client, product_id: str) -> None:
+    assert_error(api.get(f"/products/{product_id}"), 422, "path.product_id")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import psycopg.errors
-from fastapi import APIRouter, BackgroundTasks
+from fastapi import APIRouter, BackgroundTasks, Request
 
 from shop.auth import CurrentUser, hash_password, issue_token, verify_password
 from shop.errors import ApiError
@@ -36,12 +36,21 @@ async def register(body: Register, state: State, conn: DbConn, background: Backg
     return User.model_validate(row)
 
 
-@router.post("/login")
-async def login(body: Login, state: State, conn: DbConn) -> Token:
-    cur = await conn.execute("SELECT id, password_hash FROM users WHERE email = %s", (body.email.lower(),))
+@router.post(
+    "/login",
+    responses={401: {"description": "wrong e-mail or password"},
+               429: {"description": "too many failed logins (see `Retry-After`)"}},
+)
+async def login(body: Login, state: State, conn: DbConn, request: Request) -> Token:
+    email = body.email.strip().lower()
+    client = request.client.host if request.client else "unknown"
+    await state.limiter.check(email, client)  # 429 with Retry-After once the failures add up
+    cur = await conn.execute("SELECT id, password_hash FROM users WHERE email = %s", (email,))
     row = await cur.fetchone()
     if not await verify_password(body.password, row["password_hash"] if row else None) or row is None:
+        await state.limiter.failed(email, client)
         raise ApiError(401, "invalid e-mail or password", headers={"WWW-Authenticate": "Bearer"})
+    await state.limiter.succeeded(email)
     return Token(access_token=issue_token(row["id"], state.settings.jwt_secret, state.settings.jwt_ttl_s))
 
 

@@ -1,6 +1,6 @@
 'use strict';
 // Consumer contract of the shop's web client: Pact V4, written to ../pacts/shop-web-shop-api.json.
-// The shop verifies it with `stackrig pact verify ../pacts --provider api --states ../shop_states.py`.
+// The shop verifies it with `stackrig pact verify pacts --provider api` (states: pact_states.py).
 process.env.PACT_DO_NOT_TRACK = 'true';
 
 const path = require('node:path');
