@@ -207,3 +207,23 @@ def test_ctrl_c_while_a_detached_stack_starts_stops_it(stackfile: Callable[[str]
         proc.wait(60)
     assert proc.returncode == 130
     assert wait_until(lambda: marked_pids(run_id) == [], 30)
+
+
+def test_the_stack_file_option_may_follow_the_verb(stackfile: Callable[[str], Path], tmp_path: Path) -> None:
+    """`stackrig run -f FILE -- CMD` (the compose habit) as `stackrig -f FILE run -- CMD`; `logs -f` stays
+    `--follow`, and what follows `--` is the command's."""
+    from stackrig.cli import hoist_global_options
+
+    assert hoist_global_options(["run", "-f", "c.yml", "--", "grep", "-f", "x"]) == [
+        "--file", "c.yml", "run", "--", "grep", "-f", "x"]
+    assert hoist_global_options(["logs", "api", "-f"]) == ["logs", "api", "-f"]
+    assert hoist_global_options(["up", "-d", "--file=s.toml"]) == ["--file=s.toml", "up", "-d"]
+    path = stackfile('[services.c]\nkind = "redis"\nexport = { REDIS_URL = "${url}" }\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = run_cli("run", "-f", str(path), "--", sys.executable, "-c", "import os; print(os.environ['REDIS_URL'])",
+                   cwd=elsewhere)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip().startswith("redis://127.0.0.1:")
+    missing = run_cli("status", "-f", str(tmp_path / "nope.toml"), cwd=elsewhere)
+    assert missing.returncode != 0 and "nope.toml: no such stack file" in missing.stderr

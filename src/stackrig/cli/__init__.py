@@ -68,9 +68,40 @@ def _quick(argv: list[str]) -> int | None:
     return run_env(file, as_json)
 
 
+_OWN_F = {"logs"}  # verbs whose own `-f` means something else (`logs -f`: follow)
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """`stackrig run -f compose.yml -- pytest` as `stackrig -f compose.yml run -- pytest`: the stack
+    file (and --strict-versions) may follow the verb too, as in `docker compose`'s habits; never
+    after `--` (that is the command's)."""
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):  # the global options before the verb
+        i += 2 if argv[i] in ("-f", "--file") else 1
+    if i >= len(argv):
+        return argv
+    verb, head, tail = argv[i], list(argv[:i]), list(argv[i + 1:])
+    end = tail.index("--") if "--" in tail else len(tail)
+    moved: list[str] = []
+    rest: list[str] = []
+    j = 0
+    while j < end:
+        arg = tail[j]
+        if (arg == "--file" or (arg == "-f" and verb not in _OWN_F)) and j + 1 < end:
+            moved += ["--file", tail[j + 1]]
+            j += 2
+            continue
+        if arg.startswith("--file=") or arg == "--strict-versions":
+            moved.append(arg)
+        else:
+            rest.append(arg)
+        j += 1
+    return [*head, *moved, verb, *rest, *tail[end:]]
+
+
 def main(argv: list[str] | None = None) -> None:
     """The console script."""
-    args = sys.argv[1:] if argv is None else list(argv)
+    args = hoist_global_options(sys.argv[1:] if argv is None else list(argv))
     code = _quick(args)
     if code is not None:
         sys.stdout.flush()

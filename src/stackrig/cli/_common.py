@@ -59,6 +59,10 @@ def stack_file(file: str | None) -> str:
     from ..config._find import find_stack_path
 
     if file:
+        if not os.path.isfile(file):
+            raise ConfigError("no such stack file" if not os.path.isdir(file) else "a folder, not a stack file",
+                              file=file,
+                              hint="pass the path of a stackrig.toml, pyproject.toml or compose file to -f/--file")
         return file
     found = find_stack_path()
     if found is None:
