@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import leftovers, marked_pids
+from helpers import leftovers, marked_pids, wait_until
 
 from stackrig import IsolationError, ServiceExited, ServiceNotFound, Stack, StackrigError, load_stack
 from stackrig.run import ControlServer, RunRecord, StackRunner, control_call
@@ -22,7 +22,7 @@ from stackrig.services import TestReset
 
 def test_a_failure_after_the_first_process_started_stops_everything(stackfile: Callable[[str], Path],
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """The control socket and the run record come after every service started: a failure there must
+    """The control socket opens while the services start, the run record after: a failure there must
     still stop them all (it used to leave them running until the interpreter exited)."""
     runner = StackRunner(load_stack(stackfile("""
         [services.app]
@@ -31,6 +31,7 @@ def test_a_failure_after_the_first_process_started_stops_everything(stackfile: C
     """)))
 
     def broken(*args: Any, **kwargs: Any) -> None:
+        assert wait_until(lambda: bool(runner.services["app"].pids), 10)  # fail mid-start, the app running
         raise OSError(98, "control socket: address already in use")
 
     monkeypatch.setattr("stackrig.run._runner.ControlServer", broken)
@@ -55,6 +56,35 @@ def test_writing_the_run_record_failing_stops_everything(stackfile: Callable[[st
     with pytest.raises(OSError, match="No space left"):
         runner.up()
     assert leftovers(runner.run_id, runner.services["app"].pids) == []
+
+
+def test_old_runs_are_pruned_but_never_a_live_one(stackfile: Callable[[str], Path]) -> None:
+    """Each run keeps the newest KEEP_RUNS run folders (logs of earlier runs); a folder whose run
+    is still alive (`stackrig up -d` elsewhere) is never removed, however old."""
+    from stackrig.run._folders import KEEP_RUNS
+
+    path = stackfile('[services.app]\nkind = "process"\ncommand = "sleep 60"\nport = false\n')
+    live = Stack.load(path)
+    live.up()
+    try:
+        assert live._runner is not None and live._runner._background is not None
+        live._runner._background.join(30)  # its own pruning done before the old folders appear
+        live_dir = live._runner.run_dir
+        runs = live_dir.parent
+        for i in range(KEEP_RUNS + 5):
+            old = runs / f"old-{i:02d}"
+            (old / "logs").mkdir(parents=True)
+            os.utime(old, (1_000_000 + i, 1_000_000 + i))
+        os.utime(live_dir, (1, 1))  # the oldest of all
+        runner = StackRunner(load_stack(path))
+        runner.up()
+        runner.down()  # pruning is background work of the run: joined by then
+        left = {p.name for p in runs.iterdir()}
+        # 27 folders: the newest KEEP_RUNS stay, and the live one beyond them; the oldest went first
+        assert live_dir.name in left and runner.run_id in left
+        assert left == {live_dir.name, runner.run_id} | {f"old-{i:02d}" for i in range(6, KEEP_RUNS + 5)}
+    finally:
+        live.down()
 
 
 def test_a_deep_project_folder_with_data_on_disk() -> None:

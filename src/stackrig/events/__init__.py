@@ -15,12 +15,16 @@ A wait that times out raises :class:`EventNotSeen` (an ``AssertionError``) listi
 the tap saw, the closest first with how it differs.
 """
 
+from .._lazy import lazy_exports
 from ._client import EventsClient, QueueClient
 from ._event import Event, Headers, encode_body
-from ._loop import LoopThread
 from ._match import Want
 from ._subjects import amqp_topic, exact, glob, mqtt_topic, nats_subject
 from ._tap import DEFAULT_LIMIT, EventNotSeen, Tap, TapError, UnexpectedEvent, options_limit
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._loop import LoopThread
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -42,3 +46,6 @@ __all__ = [
     "nats_subject",
     "options_limit",
 ]
+
+# asyncio (~20 ms to import) only for the kinds whose clients run on a loop thread, when they do
+__getattr__, __dir__ = lazy_exports(__name__, {"LoopThread": "._loop"}, globals())

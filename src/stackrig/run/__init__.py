@@ -19,8 +19,9 @@ if TYPE_CHECKING:
         write_current as write_current,
     )
     from ._external import ExternalService as ExternalService
+    from ._folders import new_run_id as new_run_id
     from ._record import RunRecord as RunRecord, ServiceInfo as ServiceInfo, pid_alive as pid_alive
-    from ._runner import ServiceEvent as ServiceEvent, StackRunner as StackRunner, new_run_id as new_run_id
+    from ._runner import ServiceEvent as ServiceEvent, StackRunner as StackRunner
 
 _EXPORTS = {
     "ControlServer": "._control", "control_call": "._control",
@@ -28,7 +29,7 @@ _EXPORTS = {
     "read_current": "._current", "stop_owner": "._current", "write_current": "._current",
     "ExternalService": "._external",
     "RunRecord": "._record", "ServiceInfo": "._record", "pid_alive": "._record",
-    "ServiceEvent": "._runner", "StackRunner": "._runner", "new_run_id": "._runner",
+    "ServiceEvent": "._runner", "StackRunner": "._runner", "new_run_id": "._folders",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -40,10 +40,11 @@ from ..supervisor import (
 from ._control import ControlServer
 from ._external import ExternalService
 from ._faults import FaultProxy
+from ._folders import new_run_id, prune_runs
 from ._ready import await_ready
 from ._record import RunRecord, ServiceInfo
 
-__all__ = ["StackRunner", "ServiceEvent", "new_run_id"]
+__all__ = ["StackRunner", "ServiceEvent"]
 
 
 @dataclass(frozen=True)
@@ -56,13 +57,6 @@ class ServiceEvent:
     detail: str = ""
 
 
-def new_run_id() -> str:
-    return time.strftime("%Y%m%d-%H%M%S") + "-" + os.urandom(3).hex()
-
-
-KEEP_RUNS = 20
-
-
 def _closure(stack: StackFile, names: set[str]) -> set[str]:
     """`names` and everything they depend on."""
     todo, seen = list(names), set()
@@ -73,22 +67,6 @@ def _closure(stack: StackFile, names: set[str]) -> set[str]:
         seen.add(name)
         todo.extend(stack.services[name].depends_on)
     return seen
-
-
-def prune_runs(runs: Path, keep: int = KEEP_RUNS) -> None:
-    """Remove all but the newest `keep` finished run folders (logs of old runs)."""
-    try:
-        folders = sorted((p for p in runs.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
-    except OSError:
-        return
-    for folder in folders[:-keep] if len(folders) > keep else []:
-        state = folder / "state.json"
-        try:
-            if state.exists() and RunRecord.load(state).alive():
-                continue
-        except (OSError, ValueError, TypeError, KeyError):
-            pass
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 class StackRunner:
@@ -171,7 +149,6 @@ class StackRunner:
         fails (a service, the fault proxy, the control socket, writing the record), all that
         started is stopped before the error reaches the caller."""
         t_start = self._t_start = time.monotonic()
-        prune_runs(self.run_dir.parent)
         logs = self.run_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         data = data_root(self.stack.settings.data_dir, self.project_dir) / self.run_id
@@ -197,8 +174,9 @@ class StackRunner:
                     service.leases.append(claim_port(fixed, service=service.name) if fixed and not service.leases
                                           else allocate_port())
             self._start_fault_proxy()
-            self._start_all()
-            self.control = ControlServer(sockets / "control.sock", self._control)
+            # the control socket is opened while the services start: nobody can know of it
+            # before the record that names it is saved
+            self._start_all(meanwhile=self._open_control)
             self.record = self._make_record((time.monotonic() - t_start) * 1000)
             self.record.save(self.state_path)
         except BaseException:
@@ -209,13 +187,19 @@ class StackRunner:
         self._background.start()
         return self.record
 
+    def _open_control(self) -> None:
+        assert self.ctx is not None
+        self.control = ControlServer(self.ctx.socket_dir / "control.sock", self._control)
+
     def _start_coverage(self) -> None:
         """A coverage session when a service here is measured and no outer process runs one."""
-        from ..coverage import CoverageSession
-
         wanted = [n for n, s in self.stack.services.items() if s.measures_coverage()
                   and n not in self.external and (self.only is None or n in self.only)]
-        if wanted and CoverageSession.current() is None:
+        if not wanted:
+            return
+        from ..coverage import CoverageSession  # coverage.py only when a service is measured
+
+        if CoverageSession.current() is None:
             self._coverage_session = CoverageSession.start(self.project_dir)
 
     def _finish_coverage(self) -> None:
@@ -229,8 +213,10 @@ class StackRunner:
             self.ctx.warn(f"combining the coverage of the services failed: {type(exc).__name__}: {exc}")
 
     def _background_work(self) -> None:
-        """Work for later runs (PostgreSQL's next spare cluster); a failure is a warning of the run."""
+        """Work for later runs (old runs' folders pruned, PostgreSQL's next spare cluster); a failure
+        is a warning of the run."""
         assert self.ctx is not None
+        prune_runs(self.run_dir.parent)
         for service in list(self.services.values()):
             if self._torn_down:
                 return
@@ -263,7 +249,8 @@ class StackRunner:
         self.faults_api = self.fault_proxy.start(faulted)
         self._emit("faults", "ready", t0, self.faults_api)
 
-    def _start_all(self) -> None:
+    def _start_all(self, meanwhile: Callable[[], object] | None = None) -> None:
+        """Start every service on its own thread; `meanwhile` runs on this one as they start."""
         assert self.ctx is not None
         ctx = self.ctx
         ready = {name: threading.Event() for name in self.services}
@@ -312,6 +299,8 @@ class StackRunner:
         for t in threads:
             t.start()
         try:
+            if meanwhile is not None:
+                meanwhile()
             while any(t.is_alive() for t in threads):
                 for t in threads:
                     t.join(0.05)
