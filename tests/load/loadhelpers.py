@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,6 @@ from helpers import run_cli
 
 HERE = Path(__file__).parent
 LOCUSTFILES = HERE / "locustfiles"
-HARNESS = HERE / "cli_harness.py"
 DELAY_MS = 50  # the stub's fixed delay on /slow
 
 STUB_STACK = """\
@@ -34,16 +32,8 @@ ready = {{ http = "/health" }}
 
 
 def load_cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """`stackrig load ...` through the real CLI in a subprocess (the harness registers the verb
-    until `cli/_verbs.py` does; then this is exactly `python -m stackrig.cli load ...`)."""
-    from stackrig.cli._verbs import VERBS
-
-    if any(name == "load" for name, _, _, _ in VERBS):
-        return run_cli("load", *args, cwd=cwd, timeout=timeout)
-    env = {**os.environ, "COLUMNS": "200"}
-    env.pop("STACKRIG_STATE", None)
-    return subprocess.run([sys.executable, str(HARNESS), "load", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    """`stackrig load ...` through the real CLI in a subprocess."""
+    return run_cli("load", *args, cwd=cwd, timeout=timeout)
 
 
 def write_stub_project(folder: Path) -> Path:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from helpers import alive, wait_until
-from loadhelpers import DELAY_MS, HARNESS, LOCUSTFILES
+from loadhelpers import DELAY_MS, LOCUSTFILES
 
 from stackrig.load import (
     LoadError,
@@ -102,8 +102,8 @@ def _generator_of(pid: int) -> int | None:
 @pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "SIGKILL"])
 def test_the_generator_never_outlives_the_cli(running_stub, how: str) -> None:  # noqa: ANN001
     """Ctrl-C or SIGTERM: the CLI kills it and exits 130; SIGKILL: it sees its stdin close and quits."""
-    proc = subprocess.Popen([sys.executable, str(HARNESS), "load", str(LOCUSTFILES / "slow_and_fast.py"), "-s", "api",
-                             "-u", "1", "-t", "60s"], cwd=running_stub.folder, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "stackrig.cli", "load", str(LOCUSTFILES / "slow_and_fast.py"),
+                             "-s", "api", "-u", "1", "-t", "60s"], cwd=running_stub.folder, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
         assert wait_until(lambda: _generator_of(proc.pid) is not None, 30)

@@ -11,7 +11,6 @@ import httpx
 
 HERE = Path(__file__).parent
 APPS = HERE / "apps"
-HARNESS = HERE / "cli_harness.py"
 VULNERABLE_SECRET = "vulnerable-secret-0123456789abcdef"
 FIXED_SECRET = "fixed-secret-0123456789abcdef0123"
 USER, PASSWORD = "alice", "wonderland-secret"
@@ -51,10 +50,10 @@ def write_project(folder: Path) -> Path:
 
 
 def scan_cli(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """`stackrig scan ...` (the real CLI, with the verb registered) in a subprocess."""
+    """`stackrig scan ...` (the real CLI) in a subprocess."""
     env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
     env.pop("STACKRIG_STATE", None)
-    return subprocess.run([sys.executable, str(HARNESS), *args], cwd=cwd, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "stackrig.cli", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, env=env)
 
 
