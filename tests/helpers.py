@@ -8,9 +8,19 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 PROGRAMS = Path(__file__).parent / "programs"
 REPO = Path(__file__).resolve().parent.parent
+
+
+def system_binary(spec: Any) -> Path | None:
+    """The system package's executable for `spec` that stackrig would use here, or None: the machine
+    has none (a fresh one with only Python), or STACKRIG_PROVIDERS leaves the system out.  Tests
+    about a system-only server (mosquitto, RabbitMQ) or a Debian build's exact version skip then."""
+    from stackrig.services import candidates
+
+    return next((exe for exe, source in candidates(spec) if source == "system"), None)
 
 
 def marked_pids(run_id: str) -> list[int]:

@@ -19,6 +19,19 @@ from stackrig.rig import Rig
 BROKERS = ["mosquitto", "amqtt"]
 
 
+def _no_mosquitto() -> bool:
+    from helpers import system_binary
+
+    from stackrig.kinds.mqtt import MOSQUITTO
+
+    return system_binary(MOSQUITTO) is None
+
+
+NO_MOSQUITTO = _no_mosquitto()
+needs_mosquitto = pytest.mark.skipif(NO_MOSQUITTO, reason="mosquitto is not installed (apt-get install mosquitto); "
+                                                          "amqtt, the wheel, is tested")
+
+
 def _ensure_the_kind_is_registered() -> None:
     """pyproject.toml registers `mqtt` in the `stackrig.kinds` entry points, but an editable install
     made from an older pyproject.toml lacks it (stackrig's installed metadata is what the registry
@@ -134,6 +147,8 @@ def retained_now(url: str, v5: bool, topic_filter: str = "#") -> dict[str, bytes
 def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     """A stack with one mqtt service `devices` on each broker (one run per module and broker)."""
     broker = request.param
+    if broker == "mosquitto" and NO_MOSQUITTO:
+        pytest.skip("mosquitto is not installed (apt-get install mosquitto); amqtt, the wheel, is tested")
     path = write_stack(tmp_path_factory.mktemp(f"mqtt-{broker}"), f"""
         [services.devices]
         kind = "mqtt"

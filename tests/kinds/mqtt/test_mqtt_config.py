@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from helpers import run_cli
+from mqtt_support import needs_mosquitto
 
 from stackrig import ConfigError, ProviderNotFound, load_stack
 from stackrig.kinds.mqtt import MqttService
@@ -103,8 +104,7 @@ def test_broker_and_version_choose_the_provider(stackfile: Callable[[str], Path]
     assert service.broker == broker
     assert binary.source == ("system" if broker == "mosquitto" else "pip: amqtt")
     assert service.attributes()["protocol"] == ("5" if broker == "mosquitto" else "3.1.1")
-
-
+@needs_mosquitto
 def test_no_broker_for_the_constraint_says_what_was_tried(stackfile: Callable[[str], Path]) -> None:
     service = service_for(stackfile(BASE + 'version = "9"\n'))
     with pytest.raises(ProviderNotFound) as info:
@@ -131,8 +131,7 @@ def test_pip_provider_forces_amqtt(stackfile: Callable[[str], Path], monkeypatch
     service = service_for(stackfile(BASE))
     binary = service.find_binary()
     assert service.broker == "amqtt" and binary.source == "pip: amqtt"
-
-
+@needs_mosquitto
 def test_doctor_lists_both_brokers(tmp_path: Path) -> None:
     (tmp_path / "stackrig.toml").write_text('[services.devices]\nkind = "mqtt"\n')
     done = run_cli("doctor", cwd=tmp_path, env={"STACKRIG_CACHE_DIR": str(tmp_path / "cache")})  # no cached versions

