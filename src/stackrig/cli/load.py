@@ -15,13 +15,14 @@ import sys
 
 from ..errors import ConfigError, ServiceNotFound, StackrigError
 from ._common import Stop, exit_code, print_error, trap_signals
+from ._target import HttpTarget
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import click
 
     from ..load import LoadResult
-    from ..run import RunRecord, StackRunner
+    from ..run import StackRunner
 
 __all__ = ["command", "run_load_command", "THRESHOLDS_FAILED"]
 
@@ -41,25 +42,14 @@ def _project(file: str | None, strict: bool) -> str | None:
         return None
 
 
-def _not_found(service: str, names: list[str], where: str) -> ServiceNotFound:
-    import difflib
+def _no_http(service: str, url: str) -> StackrigError:
+    from ..load import LoadArgumentError
 
-    close = difflib.get_close_matches(service, names, n=1)
-    maybe = f" (did you mean '{close[0]}'?)" if close else ""
-    return ServiceNotFound(f"no service named '{service}' in {where}{maybe}; services: {', '.join(names) or 'none'}",
-                           service=service, available=names, hint="pass --service NAME of a service with a URL")
+    return LoadArgumentError(f"service '{service}' has no HTTP URL (its URL: {url})",
+                             hint="a load run needs a service that answers HTTP, or --host URL")
 
 
-def _url_of(record: RunRecord, service: str, where: str) -> str:
-    info = record.service(service)
-    if info is None:
-        raise _not_found(service, [s.name for s in record.services], where)
-    if not info.url.startswith(("http://", "https://")):
-        from ..load import LoadArgumentError
-
-        raise LoadArgumentError(f"service '{service}' has no HTTP URL (its URL: {info.url or 'none'})",
-                                hint="a load run needs a service that answers HTTP, or --host URL")
-    return info.url
+TARGET = HttpTarget("this run", "pass --service NAME of a service with a URL", _no_http)
 
 
 def _target(file: str | None, project: str | None, service: str | None,
@@ -69,32 +59,18 @@ def _target(file: str | None, project: str | None, service: str | None,
     from ..run._current import read_current
 
     record = read_current(project) if project else None
-    if record is not None:
-        where = f"the running stack ({record.run_id})"
-        if service is None:
-            http = [s.name for s in record.services if s.url.startswith(("http://", "https://"))]
-            if len(http) != 1:
-                raise LoadArgumentError("name the service to load: --service NAME, or --host URL",
-                                        hint=f"services with an HTTP URL in {where}: {', '.join(http) or 'none'}")
-            service = http[0]
-        return _url_of(record, service, where), None, f"service '{service}' of {where}"
+    if record is not None and service is None:
+        http = [s.name for s in record.services if s.url.startswith(("http://", "https://"))]
+        if len(http) != 1:
+            raise LoadArgumentError("name the service to load: --service NAME, or --host URL",
+                                    hint=f"services with an HTTP URL in the running stack ({record.run_id}): "
+                                         f"{', '.join(http) or 'none'}")
+        service = http[0]
     if service is None:
         raise LoadArgumentError(f"no stack is running for {project or os.getcwd()} and no --host given",
                                 hint="pass --host URL; or --service NAME to bring the stack up for the run; "
                                      "or start it with `stackrig up -d`")
-    from ._common import load
-    from ._progress import start
-
-    stack = load(file)
-    if service not in stack.services:
-        raise _not_found(service, list(stack.services), f"the stack file {stack.path}")
-    runner, started = start(stack)
-    try:
-        url = _url_of(started, service, "the stack")
-    except BaseException:
-        runner.down()
-        raise
-    return url, runner, f"service '{service}' of the stack brought up for this run"
+    return TARGET.resolve(record, file, service)
 
 
 def _out_dir(out: str | None, project: str | None) -> str:

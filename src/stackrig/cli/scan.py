@@ -17,59 +17,34 @@ import sys
 
 from ..errors import ConfigError, ServiceNotFound, StackrigError
 from ._common import Stop, exit_code, print_error, trap_signals
+from ._target import HttpTarget
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import click
 
-    from ..run import RunRecord, StackRunner
+    from ..run import StackRunner
     from ..scan import ScanResult
 
 __all__ = ["command", "run_scan_command"]
 
 
-def _not_found(service: str, names: list[str], where: str) -> ServiceNotFound:
-    import difflib
+def _no_http(service: str, url: str) -> StackrigError:
+    from ..scan import ScanArgumentError
 
-    close = difflib.get_close_matches(service, names, n=1)
-    maybe = f" (did you mean '{close[0]}'?)" if close else ""
-    return ServiceNotFound(f"no service named '{service}' in {where}{maybe}; services: {', '.join(names) or 'none'}",
-                           service=service, available=names, hint="pass the name of a service that answers HTTP")
+    return ScanArgumentError(f"service '{service}' has no HTTP URL (its URL: {url}): "
+                             f"a scan needs a service that answers HTTP")
 
 
-def _url_of(record: RunRecord, service: str, where: str) -> str:
-    info = record.service(service)
-    if info is None:
-        raise _not_found(service, [s.name for s in record.services], where)
-    if not info.url.startswith(("http://", "https://")):
-        from ..scan import ScanArgumentError
-
-        raise ScanArgumentError(f"service '{service}' has no HTTP URL (its URL: {info.url or 'none'}): "
-                                f"a scan needs a service that answers HTTP")
-    return info.url
+TARGET = HttpTarget("this scan", "pass the name of a service that answers HTTP", _no_http)
 
 
 def _target(file: str | None, service: str) -> tuple[str, StackRunner | None, str]:
     """(URL, the runner when the stack was brought up for this scan, a description)."""
     from ..run._current import read_current
-    from ._common import load, project_dir
+    from ._common import project_dir
 
-    record = read_current(project_dir(file))
-    if record is not None:
-        where = f"the running stack ({record.run_id})"
-        return _url_of(record, service, where), None, f"service '{service}' of {where}"
-    from ._progress import start
-
-    stack = load(file)
-    if service not in stack.services:
-        raise _not_found(service, list(stack.services), f"the stack file {stack.path}")
-    runner, started = start(stack)
-    try:
-        url = _url_of(started, service, "the stack")
-    except BaseException:
-        runner.down()
-        raise
-    return url, runner, f"service '{service}' of the stack brought up for this scan"
+    return TARGET.resolve(read_current(project_dir(file)), file, service)
 
 
 def _report(result: ScanResult, as_json: bool, fail_on: str) -> None:
