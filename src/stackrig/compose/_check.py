@@ -6,20 +6,15 @@ located :class:`~stackrig.errors.ConfigError` with the fix.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
+from ..config._errors import did_you_mean  # the stack file's own wording, for compose files too
 from ._hook import Key
 from ._keys import TYPE_WORDS
 from ._model import Located
 
 __all__ = ["Checker", "describe", "did_you_mean", "type_of"]
-
-
-def did_you_mean(word: str, options: Iterable[str]) -> str:
-    found = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f" (did you mean '{found[0]}'?)" if found else ""
 
 
 def type_of(value: Any) -> str:
